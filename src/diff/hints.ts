@@ -225,7 +225,9 @@ function binaryResidue(
   if (a.length > RESIDUE_BYTES || b.length > RESIDUE_BYTES) return undefined
   const pairs: (readonly [string, string])[] = [
     ...context.roots[0].map((rootA, i) => [rootA, context.roots[1][i] ?? ''] as const),
-    ...paired.paths,
+    // The directories a moved path differs in, not the whole path: every other path
+    // under them (a header beside the source) is the same move.
+    ...paired.paths.map(([x, y]) => differingDirectories(x, y)),
     ...(paired.time === undefined ? [] : [paired.time]),
   ].filter(([x, y]) => x.length >= 4 && y.length >= 4 && x !== y)
   // Either side's value out of either side (a root both hold is no difference), the
@@ -237,15 +239,31 @@ function binaryResidue(
       .replace(WEEKDAY_BEFORE_TIME, '\ufffc')
   const [restA, restB] = [out(a.toString('latin1')), out(b.toString('latin1'))]
   if (restA === restB) return undefined
+  // A value of another length moves what follows it and changes a length written before
+  // it (a string's length prefix): bytes just before a value taken out are read as that.
+  const lengthsDiffer = pairs.some(([x, y]) => x.length !== y.length)
+  const beforeValue = (i: number): boolean =>
+    lengthsDiffer &&
+    (restA.slice(i, i + 9).includes('\ufffc') || restB.slice(i, i + 9).includes('\ufffc'))
   let at = 0
-  while (at < restA.length && restA[at] === restB[at]) at++
+  while (at < Math.max(restA.length, restB.length) && (restA[at] === restB[at] || beforeValue(at)))
+    at++
+  if (at >= Math.max(restA.length, restB.length)) return undefined
   const around = (text: string): string =>
     JSON.stringify(text.slice(Math.max(0, at - 12), at + 12).replace(/\ufffc/g, '…'))
   const what = [
     ...(causes.has('build-path') ? ['build paths'] : []),
     ...(causes.has('timestamp') ? ['time'] : []),
   ].join(' and ')
-  return `the bytes differ besides their ${what} too: A ${around(restA)}, B ${around(restB)} (a checksum or id over the content follows from them; anything else does not)`
+  return `the bytes differ besides their ${what} too: A ${around(restA)}, B ${around(restB)} (a checksum, id or offset computed over the content follows from them; anything else does not)`
+}
+
+/** The leading directories in which two paths to the same file differ (`/a/x/f`, `/b/y/f`: `/a/x`, `/b/y`). */
+function differingDirectories(x: string, y: string): readonly [string, string] {
+  const [px, py] = [x.split('/'), y.split('/')]
+  let same = 0
+  while (same < Math.min(px.length, py.length) - 1 && px.at(-1 - same) === py.at(-1 - same)) same++
+  return [px.slice(0, px.length - same).join('/'), py.slice(0, py.length - same).join('/')]
 }
 
 // The causes whose evidence is a value in the text, which can be taken out of it.

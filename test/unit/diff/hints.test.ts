@@ -425,6 +425,25 @@ describe('content hints', () => {
       'timestamp',
       'unexplained',
     ])
+    // Without the roots (copies compared): every path under the moved directories, and a
+    // length written before a path of another length, follow from the move.
+    const plain = async (a: Buffer, b: Buffer) =>
+      (await hintsFor(a, b, guessed)).map((h) => h.cause)
+    const paths = (root: string) =>
+      Buffer.concat([
+        Buffer.from([0x7f, 0x42, 0x4c, 0x42]),
+        Buffer.from(`${root}/src/main.c\0`),
+        Buffer.alloc(30, 0x11),
+        Buffer.from(`${root}/include/util.h\0`),
+      ])
+    expect(await plain(paths('/build/one'), paths('/build/two'))).toEqual(['build-path'])
+    const prefixed = (root: string) => {
+      const text = Buffer.from(`${root}/src/main.c`)
+      const length = Buffer.alloc(2)
+      length.writeUInt16LE(text.length)
+      return Buffer.concat([Buffer.from([0, 1, 0x42, 2, 3]), length, text, Buffer.alloc(20, 0x11)])
+    }
+    expect(await plain(prefixed('/home/ci/build'), prefixed('/tmp/b'))).toEqual(['build-path'])
   })
 
   it('falls back to unexplained, saying what it looked for', async () => {
