@@ -376,6 +376,7 @@ function trustArgv(args: Args): void {
   for (const name of TRUST_INPUTS) args.opt(name)
   args.bool('deny-self-hosted-runners')
   args.bool('require-reproduced')
+  args.bool('require-stated-by-build')
 }
 
 /**

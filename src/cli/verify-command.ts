@@ -113,6 +113,10 @@ function withPolicyOptions(command: Command): Command {
       "require the signed record to say two runs produced every subject (the signer's word; --rebuild checks it)",
     )
     .option(
+      '--require-stated-by-build',
+      'require the provenance to be stated by the build that ran the runs (reproof build --bundle), not by reproof attest from a record file',
+    )
+    .option(
       '--max-age <duration>',
       'require the earliest verified log or timestamp time to be no older than this (e.g. 90d, 2w, 12h)',
     )

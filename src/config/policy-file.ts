@@ -20,6 +20,7 @@ const PolicyFileSchema = v.strictObject({
   predicateType: v.optional(v.string()),
   buildType: v.optional(v.string()),
   requireReproduced: v.optional(v.boolean()),
+  requireStatedByBuild: v.optional(v.boolean()),
   maxAge: v.optional(v.string()),
 })
 

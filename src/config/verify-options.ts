@@ -49,6 +49,12 @@ export interface Policy {
   /** Keyless only: refuse a certificate whose runner environment is not github-hosted. */
   denySelfHostedRunners?: boolean
   requireReproduced?: boolean
+  /**
+   * The provenance stated by the build that ran the runs (`reproof build --bundle`), not
+   * by `reproof attest` from a record file, whose claims anyone who could write the file
+   * could have written.
+   */
+  requireStatedByBuild?: boolean
   /** Milliseconds; measured from the earliest verified time. */
   maxAgeMs?: number
 }
@@ -235,6 +241,7 @@ const POLICY_FLAGS: Record<keyof Policy, string> = {
   predicateType: '--predicate-type (policy predicateType)',
   buildType: '--build-type (policy buildType)',
   requireReproduced: '--require-reproduced (policy requireReproduced)',
+  requireStatedByBuild: '--require-stated-by-build (policy requireStatedByBuild)',
   maxAgeMs: '--max-age (policy maxAge)',
 }
 
@@ -293,6 +300,7 @@ export function toPolicy(flags: VerifyFlags, file: PolicyFile = {}): Policy {
   set('predicateType', pick('predicateType', flags.predicateType, file.predicateType))
   set('buildType', pick('buildType', flags.buildType, file.buildType))
   set('requireReproduced', asked(flags.requireReproduced, file.requireReproduced))
+  set('requireStatedByBuild', asked(flags.requireStatedByBuild, file.requireStatedByBuild))
   set(
     'maxAgeMs',
     maxAge === undefined

@@ -74,6 +74,7 @@ const POLICY_FIELDS = {
   signerDigest: 'string',
   denySelfHostedRunners: 'boolean',
   requireReproduced: 'boolean',
+  requireStatedByBuild: 'boolean',
   maxAgeMs: 'integer',
 } as const satisfies { [K in keyof Required<Policy>]: FieldKind<Required<Policy>[K]> }
 

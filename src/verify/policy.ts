@@ -126,6 +126,7 @@ function provenanceChecks(
   const readsPredicate =
     [policy.builderId, policy.buildType].some((x) => x !== undefined) ||
     policy.requireReproduced === true ||
+    policy.requireStatedByBuild === true ||
     (signer.kind === 'key' && asksForSource(policy))
   if (readsPredicate && predicateType !== PROVENANCE_TYPE) {
     return [
@@ -188,6 +189,19 @@ function provenanceChecks(
   )
   if (policy.requireReproduced === true)
     checks.push(reproducedCheck(run, subjects, artifacts, internal))
+  if (policy.requireStatedByBuild === true)
+    checks.push(
+      checked({
+        name: 'stated by the build',
+        ok: internal.attestedBy === 'reproof build',
+        wanted: 'reproof build (the runs stated by the process that ran them)',
+        found:
+          typeof internal.attestedBy === 'string'
+            ? internal.attestedBy
+            : 'who stated the runs is not said (an older or another builder)',
+        reason: 'stated-from-record',
+      }),
+    )
   return checks
 }
 

@@ -32,6 +32,7 @@ export const REASONS = [
   'time-in-future',
   'build-type',
   'not-reproduced',
+  'stated-from-record',
   'too-old',
   'policy-field-missing',
   'rebuild-mismatch',

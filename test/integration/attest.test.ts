@@ -134,6 +134,36 @@ describe('reproof keygen', () => {
     expect(given.stderr).toContain('--env PASS: the build would be given a secret signing reads')
   })
 
+  it('says who stated the runs, and verify can require the build that ran them', async () => {
+    const dir = makeTemp()
+    await runCli(['keygen', '--out', path.join(dir, 'k')])
+    const source = path.join(dir, 'src')
+    fs.mkdirSync(source)
+    fs.writeFileSync(path.join(source, 'build.sh'), 'echo same > out.txt\n')
+    const record = path.join(dir, 'record.json')
+    // prettier-ignore
+    const signing = (bundle: string) => [
+      '--bundle', path.join(dir, bundle), '--key', path.join(dir, 'k.key'), '--builder-id', 'https://ci.example.com',
+    ]
+    // prettier-ignore
+    const built = await runCli([
+      'build', '-C', source, '-o', 'out.txt', '--temp-dir', makeTempParent(), '--record', record,
+      ...signing('built.json'), '--', 'sh', 'build.sh',
+    ])
+    expect(built.code, built.stderr).toBe(0)
+    const attested = await runCli(['attest', '--record', record, ...signing('attested.json')])
+    expect(attested.code, attested.stderr).toBe(0)
+    // prettier-ignore
+    const verify = (bundle: string) => runCli([
+      'verify', path.join(source, 'out.txt'), '--bundle', path.join(dir, bundle), '--key',
+      path.join(dir, 'k.pub'), '--require-stated-by-build', '--json',
+    ])
+    expect((await verify('built.json')).code).toBe(0)
+    const refused = await verify('attested.json')
+    expect(refused.code).toBe(1)
+    expect((JSON.parse(refused.stdout) as { reason: string }).reason).toBe('stated-from-record')
+  })
+
   it('encrypts the private key with a passphrase from the environment', async () => {
     const dir = makeTemp()
     const base = path.join(dir, 'enc')

@@ -696,6 +696,34 @@ describe('the reproduced check, on what a statement may hold', () => {
     )
   })
 
+  it('requires, when asked, the provenance to be stated by the build that ran the runs', () => {
+    const stated = (attestedBy: unknown) =>
+      checkStatement(
+        DSSE,
+        provenance(SOURCE, {
+          subject: subjects,
+          predicate: {
+            buildDefinition: {
+              buildType: 'https://reproof.dev/build/v1',
+              internalParameters: attestedBy === undefined ? {} : { attestedBy },
+            },
+            runDetails: { byproducts: [a, b] },
+          },
+        }),
+        [],
+        { requireStatedByBuild: true },
+        KEY,
+        [],
+        0,
+      ).at(-1)
+    expect(stated('reproof build')).toMatchObject({ name: 'stated by the build', ok: true })
+    for (const other of ['reproof attest', undefined, 7])
+      expect(stated(other), String(other)).toMatchObject({
+        ok: false,
+        reason: 'stated-from-record',
+      })
+  })
+
   it('does not vouch for an artifact given by its SHA-512 only, which no manifest names', () => {
     // The subject's SHA-256 (what the manifests hold) may be another file's than its SHA-512.
     const sha512 = 'f'.repeat(128)
