@@ -37,8 +37,8 @@ const read = (ledger: string): LedgerRecord[] =>
 
 // Each check as on a machine that never saw the ledger before: one that did would refuse
 // these rewrites earlier, by its checkpoint (tested below), before weighing any evidence.
-const check = (ledger: string, key = kit.pub) =>
-  gate(ledger, ['check', '--key', key, '--state-dir', makeTemp()])
+const check = (ledger: string, key = kit.pub, extra: string[] = []) =>
+  gate(ledger, ['check', '--key', key, '--state-dir', makeTemp(), ...extra])
 
 describe('gate check verifies the evidence of every record, not only the links', () => {
   it('keeps, in each record, the policy and the signer it was verified with', async () => {
@@ -243,15 +243,7 @@ describe('gate check verifies the evidence of every record, not only the links',
     )
     // The check's own --builder-id, which the bundle meets, adds to the record's policy;
     // it does not replace it.
-    const given = await gate(ledger, [
-      'check',
-      '--key',
-      kit.pub,
-      '--state-dir',
-      makeTemp(),
-      '--builder-id',
-      'https://ci.example.com',
-    ])
+    const given = await check(ledger, kit.pub, ['--builder-id', 'https://ci.example.com'])
     expect(given.code, given.stdout).toBe(3)
     expect(given.stderr).toContain('the policy the record kept (builder-id: builder id)')
     fs.writeFileSync(ledger, forge([{ ...record, signer: { kind: 'key', hint: 'f'.repeat(64) } }]))
@@ -265,15 +257,7 @@ describe('gate check verifies the evidence of every record, not only the links',
   it('names the policy a kept bundle fails: the one given, where the record kept none', async () => {
     const ledger = path.join(makeTemp(), 'ledger.jsonl')
     await deploy(ledger, 0)
-    const given = await gate(ledger, [
-      'check',
-      '--key',
-      kit.pub,
-      '--state-dir',
-      makeTemp(),
-      '--builder-id',
-      'https://elsewhere.example',
-    ])
+    const given = await check(ledger, kit.pub, ['--builder-id', 'https://elsewhere.example'])
     expect(given.code, given.stdout).toBe(3)
     expect(given.stderr).toContain('does not verify now with the policy given (builder-id')
   })

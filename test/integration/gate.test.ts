@@ -15,6 +15,7 @@ import {
   race,
   release,
   rollback,
+  rollbackArgs,
   useGateKit,
 } from '../gate-kit.js'
 import { BIN, cleanupTemp, makeTemp, runCli, spawnCli } from '../helpers.js'
@@ -265,19 +266,7 @@ describe('reproof gate', () => {
       expect(run.code, run.stderr).toBe(0)
     }
     const back = (bundle: string) =>
-      gate(ledger, [
-        'rollback',
-        '--env',
-        'prod',
-        '--to',
-        release(0).digest,
-        '--reason',
-        'r',
-        '--key',
-        pub,
-        '--bundle',
-        bundle,
-      ])
+      gate(ledger, [...rollbackArgs(0, 'r', pub), '--bundle', bundle])
     const refused = await back(elsewhere)
     expect([refused.code, refused.result?.decision], refused.stderr).toEqual([1, 'refused'])
     expect(refused.stdout).toContain('builder-id')
@@ -296,31 +285,9 @@ describe('reproof gate', () => {
     })
     fs.writeFileSync(ledger, lines.join(''))
     const fresh = freshGate()
-    const away = await fresh(ledger, [
-      'rollback',
-      '--env',
-      'prod',
-      '--to',
-      release(1).digest,
-      '--reason',
-      'r2',
-      '--key',
-      pub,
-    ])
+    const away = await fresh(ledger, rollbackArgs(1, 'r2', pub))
     expect(away.code, away.stderr).toBe(0)
-    const again = await fresh(ledger, [
-      'rollback',
-      '--env',
-      'prod',
-      '--to',
-      release(0).digest,
-      '--reason',
-      'r3',
-      '--key',
-      pub,
-      '--bundle',
-      elsewhere,
-    ])
+    const again = await fresh(ledger, [...rollbackArgs(0, 'r3', pub), '--bundle', elsewhere])
     expect([again.code, again.result?.decision], again.stderr).toEqual([1, 'refused'])
   })
 

@@ -583,61 +583,27 @@ open('out.txt', 'w').write(said)`
       path.join(source, 'build.sh'),
       `{ cat ${key} 2>/dev/null || echo hidden; } > out.txt\n`,
     )
-    const { code, result, stderr } = await build(source, [
-      '-o',
-      'out.txt',
-      '--bundle',
-      path.join(keys, 'b.json'),
-      '--key',
-      key,
-      '--builder-id',
-      'https://ci.example.com',
-      '--',
-      'sh',
-      'build.sh',
+    // A signed build of build.sh, into `bundle`, with the key given.
+    // prettier-ignore
+    const signed = (bundle: string, extra: string[] = []) => build(source, [
+      '-o', 'out.txt', ...extra, '--bundle', path.join(keys, bundle), '--key', key,
+      '--builder-id', 'https://ci.example.com', '--', 'sh', 'build.sh',
     ])
+    const { code, result, stderr } = await signed('b.json')
     expect(code, stderr).toBe(0)
     expect(result?.isolation.kind).toBe('namespaces')
     // Covered by an empty file: nothing of the key reaches what is signed.
     expect(fs.readFileSync(path.join(source, 'out.txt'), 'utf8')).not.toContain('PRIVATE KEY')
     // Without the sandbox nothing is covered, and the signed isolation notes say so.
-    const open = await build(source, [
-      '-o',
-      'out.txt',
-      '--no-sandbox',
-      '--bundle',
-      path.join(keys, 'b2.json'),
-      '--key',
-      key,
-      '--builder-id',
-      'https://ci.example.com',
-      '--',
-      'sh',
-      'build.sh',
-    ])
+    const open = await signed('b2.json', ['--no-sandbox'])
     expect(open.code, open.stderr).toBe(0)
     expect(open.result?.isolation.notes.join('\n')).toMatch(
       /the signing key .*k\.key was readable by the build \(no sandbox\)/,
     )
     // A copy of the key in what the build's copy of the tree holds (a file of a tree that
     // is no checkout, a hard link, a tracked file): refused before building.
-    const inside = (extra: string[]) =>
-      build(source, [
-        '-o',
-        'out.txt',
-        '--bundle',
-        path.join(keys, 'b3.json'),
-        '--key',
-        key,
-        '--builder-id',
-        'https://ci.example.com',
-        ...extra,
-        '--',
-        'sh',
-        'build.sh',
-      ])
     fs.linkSync(key, path.join(source, 'linked.key'))
-    const linked = await inside([])
+    const linked = await signed('b3.json')
     expect(linked.code).toBe(2)
     expect(linked.stderr).toContain('the source tree holds it (linked.key)')
     fs.rmSync(path.join(source, 'linked.key'))
@@ -648,11 +614,11 @@ open('out.txt', 'w').write(said)`
     git(source, ['init', '-q'])
     git(source, ['add', '.gitignore', 'build.sh'])
     git(source, ['commit', '-qm', 'build'])
-    const ignored = await inside([])
+    const ignored = await signed('b3.json')
     expect(ignored.code, ignored.stderr).toBe(0)
     git(source, ['add', '-f', 'secret/k.key'])
     git(source, ['commit', '-qm', 'the key, by mistake'])
-    const tracked = await inside([])
+    const tracked = await signed('b3.json')
     expect(tracked.code).toBe(2)
     expect(tracked.stderr).toContain('the source tree holds it (secret/k.key)')
   })
