@@ -184,7 +184,7 @@ const NAME_MAX = 255
  * numbers in base 36), since a file cannot hold an owner file. Where the owner cannot be
  * told, an unowned one: never removed by a sweep.
  */
-export function ownedTempSuffix(): string {
+function ownedTempSuffix(): string {
   const random = crypto.randomBytes(6).toString('hex')
   const me = whoAmI()
   if (me === null) return `.reproof-${random}`

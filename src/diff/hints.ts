@@ -91,9 +91,15 @@ export function contentHints(
   // sides hold falls at another offset, so it must be missing from the other side's
   // bytes altogether to count as one that changed.
   const whole = diff.text === undefined ? ([a, b] as const) : undefined
-  const moved = movedPathEvidence(regionA, regionB, whole)
-  const path =
-    pathEvidence(a, b, context) ?? moved?.evidence ?? sectionPathEvidence(diff.sections ?? [])
+  const fromRoots = pathEvidence(a, b, context)
+  // The paths the regions move: evidence where the roots gave none, and what a binary of
+  // no structure takes out before asking what else differs (binaryResidue). Looked for
+  // only then: most items need neither.
+  const residueAsked =
+    diff.text === undefined && diff.sections === undefined && diff.binary !== undefined
+  const moved =
+    fromRoots === undefined || residueAsked ? movedPathEvidence(regionA, regionB, whole) : undefined
+  const path = fromRoots ?? moved?.evidence ?? sectionPathEvidence(diff.sections ?? [])
   if (path !== undefined) hints.push({ cause: 'build-path', evidence: path, fix: FIX.path })
   const written = timeEvidence(regionA, regionB, context, whole)
   const time =
@@ -168,13 +174,12 @@ export function contentHints(
   // themselves): B with the values the hints name put back to A's. Bytes that still
   // differ (a flag beside the path) are not the path's or the time's doing, unless a
   // checksum over them follows from it, which the evidence says.
-  const left =
-    diff.text === undefined && diff.sections === undefined && diff.binary !== undefined
-      ? binaryResidue(a, b, hints, context, {
-          paths: moved === undefined ? [] : [moved.pair],
-          ...(written === undefined ? {} : { time: written.pair }),
-        })
-      : undefined
+  const left = residueAsked
+    ? binaryResidue(a, b, hints, context, {
+        paths: moved === undefined ? [] : [moved.pair],
+        ...(written === undefined ? {} : { time: written.pair }),
+      })
+    : undefined
   if (left !== undefined)
     hints.push({
       cause: 'unexplained',
