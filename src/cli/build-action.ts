@@ -1,7 +1,7 @@
-import { subjectNameWarnings } from '../attest/subject-names.js'
-import { withEveryDifference } from '../twin/every-difference.js'
 import fs from 'node:fs'
 import path from 'node:path'
+import { subjectNameWarnings } from '../attest/subject-names.js'
+import { withEveryDifference } from '../twin/every-difference.js'
 import { identicalReport } from '../diff/report.js'
 import { renderDiffHtml } from './views/diff-html.js'
 import { writeFileAtomic } from '../io/atomic-write.js'
@@ -23,6 +23,7 @@ import { builderContext, signingMethod } from './signing-method.js'
 import { renderBuildHuman } from './views/build.js'
 import { useColor, type Streams } from './output.js'
 import { createStatusDisplay } from './views/build-progress.js'
+import { IDENTITY_TOKEN_VARIABLES } from '../sign/identity.js'
 
 /** `reproof build`: options in, result printed, exit code out. */
 export async function buildAction(
@@ -169,9 +170,7 @@ function signingSecrets(flags: BuildFlags): string[] {
   if (flags.bundle === undefined) return []
   return [
     ...(flags.passphraseEnv === undefined ? [] : [flags.passphraseEnv]),
-    ...(flags.keyless === true
-      ? ['SIGSTORE_ID_TOKEN', 'ACTIONS_ID_TOKEN_REQUEST_TOKEN', 'ACTIONS_ID_TOKEN_REQUEST_URL']
-      : []),
+    ...(flags.keyless === true ? IDENTITY_TOKEN_VARIABLES : []),
   ]
 }
 

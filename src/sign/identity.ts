@@ -8,6 +8,16 @@ export type TokenSource =
   | { kind: 'environment'; token: string }
   | { kind: 'file'; file: string }
 
+/**
+ * The variables keyless signing reads its identity from: a token handed over, or the
+ * runner's means of asking for one. A build must not see them (its code could sign as us).
+ */
+export const IDENTITY_TOKEN_VARIABLES = [
+  'SIGSTORE_ID_TOKEN',
+  'ACTIONS_ID_TOKEN_REQUEST_TOKEN',
+  'ACTIONS_ID_TOKEN_REQUEST_URL',
+] as const
+
 // A token is a few KB; a "token file" of megabytes is a mistake.
 const MAX_TOKEN_BYTES = 64 * 1024
 

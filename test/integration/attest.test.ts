@@ -132,6 +132,18 @@ describe('reproof keygen', () => {
     ], { PASS: 'a long passphrase' })
     expect(given.code).toBe(2)
     expect(given.stderr).toContain('--env PASS: the build would be given a secret signing reads')
+    // Keyless: the runner's means of asking for a token, handed to the build, is as good as the token.
+    // prettier-ignore
+    const token = await runCli([
+      'build', '-C', source, '-o', 'out.txt', '--temp-dir', makeTempParent(), '--bundle',
+      path.join(dir, 'b3.json'), '--keyless', '--env', 'ACTIONS_ID_TOKEN_REQUEST_TOKEN', '--',
+      'sh', 'build.sh',
+    ], { ACTIONS_ID_TOKEN_REQUEST_URL: 'http://127.0.0.1:9/', ACTIONS_ID_TOKEN_REQUEST_TOKEN: 't' })
+    expect(token.code).toBe(2)
+    expect(token.stderr).toContain(
+      '--env ACTIONS_ID_TOKEN_REQUEST_TOKEN: the build would be given a secret signing reads (the identity token)',
+    )
+    expect(fs.existsSync(path.join(dir, 'b3.json'))).toBe(false)
   })
 
   it('says who stated the runs, and verify can require the build that ran them', async () => {
