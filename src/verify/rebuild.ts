@@ -84,9 +84,9 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
  */
 function shownVariable(e: { name: string; value?: string }): string {
   if (e.value === undefined) return `${e.name} (yours)`
-  const value =
-    e.value.length > 200 ? `${e.value.slice(0, 200)}… (${e.value.length} characters)` : e.value
-  return `${e.name}=${JSON.stringify(value)}`
+  // In full, however long: a value cut short hid what came after 200 spaces (a CC that
+  // writes the artifact itself), and the yes vouched for a recipe it did not show.
+  return `${e.name}=${JSON.stringify(e.value)}`
 }
 
 /** Whether reproof sets this variable for every run itself (--env refuses it). */
@@ -593,6 +593,16 @@ async function exportCommit(
   // of hex digits that is not would be looked up as a ref (a tag named like a hash,
   // which can be moved), and the rebuild would build whatever it points at.
   const format = await objectFormat(repository, true)
+  // Said as it is: "the commit is not in this repository" sent people fetching into a
+  // directory that does not exist, or into one that is no repository at all.
+  if (format === undefined) {
+    const kind = fs.statSync(repository, { throwIfNoEntry: false })
+    throw new ReproofError(
+      'E_INPUT',
+      `--source ${repository}: ${kind === undefined ? 'no such directory' : kind.isDirectory() ? 'not a git repository' : 'not a directory'}`,
+      { path: repository },
+    )
+  }
   const length = format === 'sha256' ? 64 : 40
   const resolved = await git([
     'rev-parse',

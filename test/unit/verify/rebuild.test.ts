@@ -184,7 +184,9 @@ describe('verify --rebuild reads the recipe from the provenance, or refuses it',
     expect(await refusal(statement((s) => (s.subject = [{ name: 'hello' }])))).toEqual(
       expect.objectContaining({
         code: 'E_INPUT',
-        message: expect.stringContaining('is not in this repository') as unknown,
+        message: expect.stringContaining(
+          '--source /nonexistent/repository: no such directory',
+        ) as unknown,
       }),
     )
   })
@@ -261,9 +263,29 @@ describe('verify --rebuild reads the recipe from the provenance, or refuses it',
     expect(await refusal(statement())).toEqual(
       expect.objectContaining({
         code: 'E_INPUT',
-        message: `--source /nonexistent/repository: the recorded commit ${commit} is not in this repository; fetch it first`,
+        message: '--source /nonexistent/repository: no such directory',
       }),
     )
+  })
+
+  it('says a --source that is no repository is none, not that the commit must be fetched', async () => {
+    const plain = makeTemp()
+    const file = path.join(plain, 'file')
+    fs.writeFileSync(file, '')
+    for (const [source, why] of [
+      [plain, 'not a git repository'],
+      [file, 'not a directory'],
+    ] as const) {
+      const answer = await rebuildCheck(statement(), {
+        source,
+        artifacts: [],
+        callerEnv: {},
+        tempDir: undefined,
+      }).catch((err: unknown) => err)
+      expect(answer).toEqual(
+        expect.objectContaining({ code: 'E_INPUT', message: `--source ${source}: ${why}` }),
+      )
+    }
   })
 })
 
@@ -348,6 +370,20 @@ describe('verify --rebuild builds the recorded commit again and compares every s
       /it could read the host's other files outside \/tmp \(a copy of an artifact elsewhere would pass\)(; the sandbox could not cover: .+)?$/,
     )
     expect(explanation).toBeUndefined()
+  })
+
+  it('shows every recorded value in full with the yes, however long', async () => {
+    // 220 spaces, then what the value really does: a yes that cut it at 200 hid it.
+    const long = `${' '.repeat(220)}and then the rest`
+    const r = recipe('printf "%s" "$GREETING" > out.txt', { name: 'out.txt', content: long })
+    r.statement.predicate.buildDefinition.internalParameters.environment[0] = {
+      name: 'GREETING',
+      value: long,
+      from: 'flag',
+    }
+    const { check } = await rebuild(r)
+    expect(check.ok).toBe(true)
+    expect(check.found).toContain(`with GREETING=${JSON.stringify(long)}`)
   })
 
   it('refuses a recorded environment that sets what reproof sets itself, before anything runs', async () => {
