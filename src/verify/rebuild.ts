@@ -652,7 +652,7 @@ async function exportCommit(
     GIT_ATTR_NOSYSTEM: '1',
   }
   const init = await runCaptured(
-    ['git', 'init', '-q', '--bare', `--object-format=${format ?? 'sha1'}`, gitDir],
+    ['git', 'init', '-q', '--bare', `--object-format=${format}`, gitDir],
     { timeoutMs: 60_000, env: bare },
   )
   if (init.code !== 0)
