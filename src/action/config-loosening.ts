@@ -2,7 +2,7 @@ import path from 'node:path'
 import { ReproofError } from '../errors.js'
 import { loadBuildConfig } from '../config/load-config.js'
 import { resolveVariations, splitList, type VariationName } from '../config/variations.js'
-import { KEPT_WHEN_PASSED } from '../sandbox/run-plan.js'
+import { KEPT_WHEN_PASSED, OMP_COUNTS, ompCountIsOne } from '../sandbox/run-plan.js'
 import { input, list } from './inputs.js'
 
 type Env = Readonly<Record<string, string | undefined>>
@@ -27,8 +27,9 @@ export async function refuseConfigLoosening(env: Env, cwd: string): Promise<void
     { vary: workflowOn, noVary: workflowOff, where: 'input' },
   ])
   for (const entry of config.env ?? []) {
-    const name = entry.slice(0, entry.includes('=') ? entry.indexOf('=') : undefined)
-    const variation = variationOfVariable(name)
+    const eq = entry.indexOf('=')
+    const name = entry.slice(0, eq === -1 ? undefined : eq)
+    const variation = variationOfVariable(name, eq === -1 ? undefined : entry.slice(eq + 1))
     if (variation !== undefined && varied.includes(variation))
       throw new ReproofError(
         'E_USAGE',
@@ -54,8 +55,15 @@ export async function refuseConfigLoosening(env: Env, cwd: string): Promise<void
     )
 }
 
-/** The variation the workflow runs that would leave `name` as the tree set it, if one would. */
-function variationOfVariable(name: string): VariationName | undefined {
+/**
+ * The variation the workflow runs that would leave `name` as the tree set it, if one
+ * would: one that keeps a variable given (USER, HOSTNAME), or the CPU count an OpenMP
+ * count of 1 pins in both runs. A value passed through from the runner (no `=`) is
+ * the runner's, not the tree's, and may be anything: it counts as one.
+ */
+function variationOfVariable(name: string, value: string | undefined): VariationName | undefined {
+  if ((OMP_COUNTS as readonly string[]).includes(name))
+    return value === undefined || ompCountIsOne(value) ? 'cpus' : undefined
   return (Object.keys(KEPT_WHEN_PASSED) as (keyof typeof KEPT_WHEN_PASSED)[]).find((v) =>
     (KEPT_WHEN_PASSED[v] as readonly string[]).includes(name),
   )

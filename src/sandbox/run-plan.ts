@@ -141,9 +141,36 @@ const VARIED_UID = 4242
  * record says so. Every other variable a variation varies is set apart in run B
  * whatever run A was given.
  */
-export const KEPT_WHEN_PASSED = { user: ['USER', 'LOGNAME'] } as const satisfies Partial<
-  Record<VariationName, readonly string[]>
->
+export const KEPT_WHEN_PASSED = {
+  user: ['USER', 'LOGNAME'],
+  // A shell's $HOSTNAME is the environment's when it has one, the kernel's name only
+  // when not: given, a build that writes $HOSTNAME saw the same name in both runs.
+  hostname: ['HOSTNAME'],
+} as const satisfies Partial<Record<VariationName, readonly string[]>>
+
+// How a variation's note says a variable the caller gave kept it from the build: the
+// probe's "no difference" keeps the note, which says why.
+const PASSED_TO_BOTH = 'as passed to both runs'
+
+/** The part of a variation's note that names what the caller passed to both runs, as ` (…)`. */
+function keptBy(note: string | undefined): string {
+  if (note?.includes(PASSED_TO_BOTH) !== true) return ''
+  const part = note.split('; ').find((p) => p.includes(PASSED_TO_BOTH)) ?? note
+  return ` (${part})`
+}
+
+/**
+ * Whether an OpenMP count (OMP_NUM_THREADS, OMP_THREAD_LIMIT) is one thread: run B's
+ * count is 1, so a count of 1 given to run A leaves the CPU count the same in both
+ * (GNU nproc prints it, as the runtimes take it: the first number of a list, spaces and
+ * leading zeros aside).
+ */
+export function ompCountIsOne(value: string): boolean {
+  return /^\s*0*1\s*(,|$)/.test(value)
+}
+
+/** The variables that set OpenMP's thread count, which GNU nproc prints too. */
+export const OMP_COUNTS = ['OMP_NUM_THREADS', 'OMP_THREAD_LIMIT'] as const
 // Far from run A's zone: UTC+14, or UTC-12 when run A's zone (given with --env TZ) is
 // already at +14. By name where the machine has tzdata (glibc reads the file; ICU, and
 // so Node, and Java know the name themselves); in POSIX form where it has none, which
@@ -275,8 +302,18 @@ const utsName: Applier = (name, { input, canary, b, record, notApplied, hasNames
       name === 'hostname'
         ? 'the kernel’s name only (uname -n, hostname, gethostname()): /etc/hostname, /etc/hosts and /etc/mailname are the machine’s in both runs'
         : 'the kernel’s NIS domain name only (domainname, uname): the DNS domain (hostname -d, dnsdomainname, /etc/resolv.conf) is the machine’s in both runs'
+    const kept = name === 'hostname' && input.passThrough.HOSTNAME !== undefined
     record(
-      { name, status: 'effective', a: input.sandbox ? fixed : 'the machine’s', b: value, note },
+      {
+        name,
+        status: 'effective',
+        a: input.sandbox ? fixed : 'the machine’s',
+        b: value,
+        note: kept
+          ? `${note}; HOSTNAME ${PASSED_TO_BOTH}, not varied (a shell's $HOSTNAME is the one given)`
+          : note,
+        ...(kept ? { reach: 'not $HOSTNAME, passed to both runs' } : {}),
+      },
       true,
     )
   } else {
@@ -447,7 +484,7 @@ const APPLY: Record<VariationName, Applier> = {
           b: `uid ${out.uidB} (user namespace), USER ${b.env.USER ?? ''}`,
           ...(given.length === 0
             ? {}
-            : { note: `${given.join(' and ')} as passed to both runs, not varied` }),
+            : { note: `${given.join(' and ')} ${PASSED_TO_BOTH}, not varied` }),
         },
         true,
       )
@@ -484,6 +521,7 @@ const APPLY: Record<VariationName, Applier> = {
       // the build was given as 1 stays the same in both runs, which the probe then sees.
       const omp = OMP_COUNTS.filter((v) => a.env[v] !== undefined)
       for (const v of omp) b.env[v] = '1'
+      const one = omp.filter((v) => ompCountIsOne(a.env[v] ?? ''))
       const shown = (env: Record<string, string | undefined>): string =>
         [`MAKEFLAGS=${env.MAKEFLAGS ?? ''}`, ...omp.map((v) => `${v}=${env[v] ?? ''}`)].join(', ')
       record(
@@ -496,7 +534,12 @@ const APPLY: Record<VariationName, Applier> = {
           b: `1 CPU by affinity (nproc), ${shown(b.env)}`,
           // Said with the verdict, as the clock's limits are: a build that counts CPUs
           // another way saw the same number in both runs.
-          note: 'by affinity and -j only: /proc/cpuinfo, getconf _NPROCESSORS_ONLN and os.cpu_count() count every CPU in both runs',
+          note: `by affinity and -j only: /proc/cpuinfo, getconf _NPROCESSORS_ONLN and os.cpu_count() count every CPU in both runs${
+            one.length === 0
+              ? ''
+              : `; ${one.join(' and ')} ${PASSED_TO_BOTH} as 1, so nproc and OpenMP count one CPU in both`
+          }`,
+          ...(one.length === 0 ? {} : { reach: `not OpenMP: ${one.join(' and ')}=1 given` }),
         },
         true,
       )
@@ -785,8 +828,6 @@ export interface ProbeReport {
 // The CPU count as the build's nproc gives it, in the build's environment: GNU nproc
 // prints OMP_NUM_THREADS (capped by OMP_THREAD_LIMIT) where that sets it, as OpenMP
 // runtimes take it, so a count the environment fixes in both runs is seen as one.
-/** The variables that set OpenMP's thread count, which GNU nproc prints too. */
-const OMP_COUNTS = ['OMP_NUM_THREADS', 'OMP_THREAD_LIMIT'] as const
 
 export const PROBE_SCRIPT =
   'printf "%s\\n" "$(date +%s)" "$(umask)" "$(id -u)" "$(hostname 2>/dev/null || cat /proc/sys/kernel/hostname)" "$(domainname 2>/dev/null || cat /proc/sys/kernel/domainname)" "$(nproc 2>/dev/null || echo 0)" "$(date +%z)" "$(printf "b\\nA\\na\\nB\\nt\\nz\\ns\\n" | sort 2>/dev/null | tr -d "\\n")"'
@@ -837,7 +878,7 @@ export function judgeEffectiveness(
     if (differs[r.name] !== false) return r
     const note =
       r.name !== 'ordering'
-        ? 'a probe run saw no difference between the runs'
+        ? `a probe run saw no difference between the runs${keptBy(r.note)}`
         : sourceHasOrder
           ? 'directory listings came back in the same order in both runs on this filesystem'
           : 'no directory of the source holds two entries or more, so there was no order to reverse'

@@ -201,6 +201,22 @@ describe('the GitHub Action', () => {
       expect(refused.stdout).toContain('which the user variation the workflow runs would vary')
       expect(refused.outputs.reproducible).toBeUndefined()
     }
+    // A shell's $HOSTNAME, and an OpenMP count of one (nproc printed 1 in both runs, and
+    // the cpus variation was "no effect here", as if the machine had made it so).
+    for (const [env, vary, variation] of [
+      [['HOSTNAME=reproof'], 'hostname', 'hostname'],
+      [['OMP_NUM_THREADS=1'], 'all', 'cpus'],
+      [['OMP_THREAD_LIMIT= 01,4'], 'cpus', 'cpus'],
+    ] as const) {
+      fs.writeFileSync(config, JSON.stringify({ env }))
+      const refused = await runAction({ ...inputs, vary }, dir)
+      expect(refused.code, refused.stdout).toBe(2)
+      expect(refused.stdout).toContain(`which the ${variation} variation the workflow runs`)
+      expect(refused.outputs.reproducible).toBeUndefined()
+    }
+    // A count run B's 1 differs from is varied: the tree may set it.
+    fs.writeFileSync(config, JSON.stringify({ env: ['OMP_NUM_THREADS=4'] }))
+    expect((await runAction({ ...inputs, vary: 'cpus' }, dir)).code).not.toBe(2)
     // Not varied by the workflow: the tree may set it.
     fs.writeFileSync(config, JSON.stringify({ env: ['USER=bob', 'LOGNAME=bob'] }))
     expect((await runAction(inputs, dir)).code).toBe(0)

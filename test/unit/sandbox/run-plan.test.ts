@@ -10,6 +10,7 @@ import {
   farZones,
   parseProbe,
   offsetHours,
+  ompCountIsOne,
   planRuns,
   type Capabilities,
   type PlanInput,
@@ -327,6 +328,57 @@ describe('planRuns', () => {
       a: '4 CPUs by affinity (nproc), MAKEFLAGS=V=1 -k -j4',
       b: '1 CPU by affinity (nproc), MAKEFLAGS=V=1 -k -j1',
     })
+    // An OpenMP count of one given to the build is run B's too: nproc counts one CPU in
+    // both, said with the plan and kept by the probe's "no difference".
+    const one = planRuns({ ...input(['path', 'cpus']), passThrough: { OMP_NUM_THREADS: '1' } })
+    const cpus = one.variations.find((v) => v.name === 'cpus')
+    expect(cpus?.reach).toBe('not OpenMP: OMP_NUM_THREADS=1 given')
+    expect(cpus?.note).toContain(
+      'OMP_NUM_THREADS as passed to both runs as 1, so nproc and OpenMP count one CPU in both',
+    )
+    const probe = {
+      time: 0,
+      umask: '0022',
+      uid: '0',
+      hostname: 'h',
+      domain: 'd',
+      cpus: '1',
+      tz: '+0000',
+      collation: 'x',
+    }
+    const judged = judgeEffectiveness(one, { a: probe, b: probe }, true)
+    expect(judged.find((v) => v.name === 'cpus')).toMatchObject({
+      status: 'no-effect',
+      note: 'a probe run saw no difference between the runs (OMP_NUM_THREADS as passed to both runs as 1, so nproc and OpenMP count one CPU in both)',
+    })
+    const four = planRuns({ ...input(['path', 'cpus']), passThrough: { OMP_NUM_THREADS: '4' } })
+    expect(four.variations.find((v) => v.name === 'cpus')?.reach).toBeUndefined()
+  })
+
+  it('counts an OpenMP count as one thread as nproc reads it', () => {
+    for (const v of ['1', ' 1', '01', '1,4', '1 ', ' 001 , 2'])
+      expect(ompCountIsOne(v), JSON.stringify(v)).toBe(true)
+    for (const v of ['', '0', '2', '10', '11', '4,1', 'one', '1x', '+1'])
+      expect(ompCountIsOne(v), JSON.stringify(v)).toBe(false)
+  })
+
+  it('keeps $HOSTNAME the caller passed in both runs, and says the hostname variation does not reach it', () => {
+    const passed = planRuns({
+      ...input(['path', 'hostname'], fullCaps, true),
+      passThrough: { HOSTNAME: 'ci' },
+    })
+    expect([passed.runs.a.env.HOSTNAME, passed.runs.b.env.HOSTNAME]).toEqual(['ci', 'ci'])
+    const hostname = passed.variations.find((v) => v.name === 'hostname')
+    expect(hostname).toMatchObject({
+      status: 'effective',
+      reach: 'not $HOSTNAME, passed to both runs',
+    })
+    expect(hostname?.note).toContain('HOSTNAME as passed to both runs, not varied')
+    expect(
+      planRuns(input(['path', 'hostname'], fullCaps, true)).variations.find(
+        (v) => v.name === 'hostname',
+      )?.reach,
+    ).toBeUndefined()
   })
 
   it('moves run B to a zone other than run A’s, whatever --env TZ gives run A', () => {
