@@ -5,6 +5,33 @@ type Env = Readonly<Record<string, string | undefined>>
 // An event payload is small; a larger file is not one to trust for this.
 const MAX_EVENT_BYTES = 10 * 1024 * 1024
 
+interface RepositoryRef {
+  full_name?: string
+  fork?: boolean
+}
+
+interface EventPayload {
+  pull_request?: { head?: { repo?: RepositoryRef | null }; base?: { repo?: RepositoryRef } }
+  workflow_run?: { head_repository?: RepositoryRef | null; repository?: RepositoryRef }
+}
+
+/** The event the runner saved (GITHUB_EVENT_PATH), or undefined when there is none to read. */
+function readEvent(env: Env): EventPayload | undefined {
+  const file = env.GITHUB_EVENT_PATH
+  if (file === undefined || file === '') return undefined
+  try {
+    if (fs.statSync(file).size > MAX_EVENT_BYTES) return undefined
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as EventPayload
+  } catch {
+    return undefined
+  }
+}
+
+/** Whether a head repository is not the base one; a deleted head (null) is a fork that is gone. */
+function isOtherRepository(head: RepositoryRef | null | undefined, base: string): boolean {
+  return head === null || head?.fork === true || head?.full_name !== base
+}
+
 /**
  * Whether the workflow runs for a pull request from a fork: GitHub gives such runs no
  * OIDC token whatever the job's permissions, so keyless signing cannot happen there.
@@ -13,25 +40,33 @@ const MAX_EVENT_BYTES = 10 * 1024 * 1024
  */
 export function isForkPullRequest(env: Env): boolean {
   if (env.GITHUB_EVENT_NAME !== 'pull_request') return false
-  const file = env.GITHUB_EVENT_PATH
-  if (file === undefined || file === '') return false
-  try {
-    if (fs.statSync(file).size > MAX_EVENT_BYTES) return false
-    const event = JSON.parse(fs.readFileSync(file, 'utf8')) as {
-      pull_request?: {
-        head?: { repo?: { full_name?: string; fork?: boolean } | null }
-        base?: { repo?: { full_name?: string } }
-      }
-    }
-    const pr = event.pull_request
-    const head = pr?.head?.repo
+  const pr = readEvent(env)?.pull_request
+  const base = pr?.base?.repo?.full_name
+  if (pr === undefined || base === undefined) return false
+  return isOtherRepository(pr.head?.repo, base)
+}
+
+/**
+ * The event, when the workflow runs with the base repository's secrets and identity for
+ * a fork's change: `pull_request_target` for a fork's pull request, `workflow_run` after
+ * a run of one. A workflow that checks the fork's code out there builds it, and would
+ * sign it, as the base repository (GitHub's "pwn request"). An event of either name
+ * that cannot be read is taken for such a run: the runner always saves it.
+ */
+export function forkRunWithBaseIdentity(env: Env): string | undefined {
+  const name = env.GITHUB_EVENT_NAME
+  if (name !== 'pull_request_target' && name !== 'workflow_run') return undefined
+  const event = readEvent(env)
+  if (name === 'pull_request_target') {
+    const pr = event?.pull_request
     const base = pr?.base?.repo?.full_name
-    // A deleted head repository (null) is a fork that is gone.
-    if (pr === undefined || base === undefined) return false
-    return head === null || head?.fork === true || head?.full_name !== base
-  } catch {
-    return false
+    if (pr === undefined || base === undefined) return name
+    return isOtherRepository(pr.head?.repo, base) ? name : undefined
   }
+  const run = event?.workflow_run
+  const base = run?.repository?.full_name
+  if (run === undefined || base === undefined) return name
+  return isOtherRepository(run.head_repository, base) ? name : undefined
 }
 
 /** Whether the runner offers an OIDC token (or one was handed over). */

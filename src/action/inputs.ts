@@ -1,5 +1,5 @@
 import { ReproofError } from '../errors.js'
-import { hasIdentityToken, isForkPullRequest } from './fork.js'
+import { forkRunWithBaseIdentity, hasIdentityToken, isForkPullRequest } from './fork.js'
 
 /**
  * Reads an action input. The runner passes INPUT_<NAME>, upper case, hyphens kept;
@@ -259,9 +259,15 @@ function buildArgv(args: Args): void {
         'E_USAGE',
         `input ${name}: applies to ${keyless ? 'key' : 'keyless'} signing only; it was given with input ${keyless ? 'keyless' : 'key'}`,
       )
-  if (keyless && !hasIdentityToken(args.env) && isForkPullRequest(args.env)) {
+  const forkRun = keyless || key !== undefined ? forkRunWithBaseIdentity(args.env) : undefined
+  if (
+    (keyless && !hasIdentityToken(args.env) && isForkPullRequest(args.env)) ||
+    forkRun !== undefined
+  ) {
     // Every signing input given is named as not applied, not only the signature.
     const dropped = [
+      'key',
+      'passphrase-env',
       'upload-attestation',
       'builder-id',
       'fulcio-url',
@@ -271,8 +277,12 @@ function buildArgv(args: Args): void {
     ].filter((name) =>
       name === 'upload-attestation' ? upload : input(args.env, name) !== undefined,
     )
+    const why =
+      forkRun === undefined
+        ? 'a pull request from a fork gets no OIDC token'
+        : `a ${forkRun} run for a fork's change holds this repository's identity and secrets, and its code may be the fork's; signing it would vouch for that code as this repository (sign in a workflow of this repository's own events: push, release, workflow_dispatch)`
     args.notices.push(
-      `a pull request from a fork gets no OIDC token, so this build is checked and reported but not signed (no bundle is written${dropped.length > 0 ? `; not applied: ${dropped.map((n) => `input ${n}`).join(', ')}` : ''})`,
+      `${why}, so this build is checked and reported but not signed (no bundle is written${dropped.length > 0 ? `; not applied: ${dropped.map((n) => `input ${n}`).join(', ')}` : ''})`,
     )
   } else {
     args.upload = upload

@@ -580,6 +580,55 @@ describe('the GitHub Action', () => {
     expect(run.stdout).toMatch(/not asked for: (?!.*time).*\(input vary all\)/)
   })
 
+  it("never signs a fork's change in a run that holds this repository's identity (pull_request_target, workflow_run)", async () => {
+    const dir = project('mkdir -p out && echo same > out/app.txt\n')
+    const event = (name: string, payload: unknown) => {
+      const file = path.join(dir, `event-${name}.json`)
+      fs.writeFileSync(file, JSON.stringify(payload))
+      return { GITHUB_ACTIONS: 'true', GITHUB_EVENT_NAME: name, GITHUB_EVENT_PATH: file }
+    }
+    const base = { full_name: 'owner/repo' }
+    const fork = { full_name: 'someone/fork', fork: true }
+    const target = (head: unknown) =>
+      event('pull_request_target', { pull_request: { head: { repo: head }, base: { repo: base } } })
+    const afterRun = (head: unknown) =>
+      event('workflow_run', { workflow_run: { head_repository: head, repository: base } })
+    for (const inputs of [
+      signedBuild({ key: path.join(keyDir, 'k.key') }),
+      signedBuild({ keyless: 'true' }),
+    ]) {
+      for (const env of [target(fork), afterRun(fork), target(null)]) {
+        const run = await runAction(inputs, dir, {
+          ...env,
+          ACTIONS_ID_TOKEN_REQUEST_URL: 'http://127.0.0.1:9/token',
+          ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'x',
+        })
+        expect(run.code, run.stdout).toBe(0)
+        expect(run.stdout).toMatch(
+          /^::notice title=reproof build::a (pull_request_target|workflow_run) run for a fork's change holds this repository's identity/m,
+        )
+        expect(run.outputs).toMatchObject({ reproducible: 'true', signed: 'false' })
+        expect(run.outputs['bundle-path']).toBeUndefined()
+        expect(fs.existsSync(path.join(dir, 'app.sigstore.json'))).toBe(false)
+      }
+    }
+    // An event file that cannot be read under those names is taken for a fork's.
+    const unread = await runAction(signedBuild({ key: path.join(keyDir, 'k.key') }), dir, {
+      GITHUB_ACTIONS: 'true',
+      GITHUB_EVENT_NAME: 'pull_request_target',
+      GITHUB_EVENT_PATH: path.join(dir, 'missing.json'),
+    })
+    expect(unread.outputs.signed).toBe('false')
+    // The base repository's own change: signed.
+    const own = await runAction(
+      signedBuild({ key: path.join(keyDir, 'k.key') }),
+      dir,
+      target({ full_name: 'owner/repo', fork: false }),
+    )
+    expect(own.code, own.stdout).toBe(0)
+    expect(own.outputs.signed).toBe('true')
+  })
+
   it('on a pull request from a fork (no OIDC token), builds and reports without signing, and says so', async () => {
     const dir = project('mkdir -p out && echo same > out/app.txt\n')
     const event = (head: string) => {
