@@ -327,6 +327,17 @@ export function firstRecordFromTheFuture(
   return undefined
 }
 
+/**
+ * Why the latest time a ledger holds is one no gate could have written yet (more than
+ * the clock skew after `now`), or undefined when it is not: what every reader asks of the
+ * state it read, as `gate check` asks of each record (firstRecordFromTheFuture). Pure.
+ */
+export function latestFromTheFuture(state: LedgerState, now: number): string | undefined {
+  const at = state.latestAt
+  if (at === undefined) return undefined
+  return firstRecordFromTheFuture([{ at } as LedgerRecord], now)?.why
+}
+
 export function firstRecordNoGateWrites(
   records: readonly LedgerRecord[],
 ): { index: number; why: string } | undefined {

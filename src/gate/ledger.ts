@@ -17,6 +17,7 @@ import { withFileLock } from '../io/file-lock.js'
 import {
   GENESIS,
   recordBytes,
+  latestFromTheFuture,
   stateByRules,
   toState,
   type EnvState,
@@ -173,6 +174,25 @@ export function ruledState(
   throw new ReproofError(
     'E_LEDGER',
     `${label}:${firstLine + ruled.index}: ${record?.env ?? ''} #${record?.seq ?? ''}: a record no gate writes (${ruled.why}); the gate stops until a person has looked`,
+    { path: label },
+  )
+}
+
+/**
+ * Stops a reader whose ledger holds a time no gate could have written yet (a forged
+ * record, or one from a gate whose clock ran far ahead): `gate check` calls it forged,
+ * so status may not report from it nor a deploy or rollback decide on it (they were
+ * refused as if this machine's clock were behind, until the record's date came).
+ */
+export function refuseFromTheFuture(read: LedgerRead, label: string, now: number): void {
+  const why = latestFromTheFuture(read.state, now)
+  if (why === undefined) return
+  const index = read.records.findIndex((r) => r.at === read.state.latestAt)
+  const record = read.records[index]
+  const where = record === undefined ? label : `${label}:${index + 1}: ${record.env} #${record.seq}`
+  throw new ReproofError(
+    'E_LEDGER',
+    `${where}: a record no gate writes (${why}); the gate stops until a person has looked`,
     { path: label },
   )
 }

@@ -1,7 +1,7 @@
 import { ReproofError, throwIfAborted } from '../errors.js'
 import { readBundleBytes, runVerify, type VerifyResult } from '../verify/run-verify.js'
 import { decideGate, recordedSigner, type GateRequest, type LedgerRecord } from './decide.js'
-import type { Ledger, Step } from './ledger.js'
+import { refuseFromTheFuture, type Ledger, type Step } from './ledger.js'
 import { openLedger } from './open-ledger.js'
 import { rollbackPolicies } from './checked-policies.js'
 import { envName, type GateAction, type GateCommon } from '../config/gate-options.js'
@@ -134,6 +134,9 @@ async function gateWith(
         }
   return ledger.transact(
     (read): Step<GateResult> => {
+      // A record dated after this gate's time by more than the clocks may disagree is one
+      // `gate check` refuses: the ledger stops (exit 3), as for any record no gate writes.
+      refuseFromTheFuture(read, ledger.recordsLabel, verifiedAt)
       const request = toRequest(action, common, {
         digest,
         bundleDigest,

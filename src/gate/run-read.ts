@@ -1,5 +1,5 @@
 import type { LedgerRecord } from './decide.js'
-import type { LedgerRead } from './ledger.js'
+import { refuseFromTheFuture, type LedgerRead } from './ledger.js'
 import { openLedger } from './open-ledger.js'
 import type { GateReadOptions } from '../config/gate-options.js'
 
@@ -51,7 +51,11 @@ export async function runGateHistory(
 async function readLedger(options: GateReadOptions): Promise<LedgerRead> {
   const ledger = openLedger(options.ledger, options)
   try {
-    return await ledger.transact((read) => ({ result: read }), options.lockTimeoutMs)
+    const read = await ledger.transact((read) => ({ result: read }), options.lockTimeoutMs)
+    // A record's time is a gate's clock, never evidence; one no gate could have written
+    // yet is a record `gate check` refuses, and no answer stands on it.
+    refuseFromTheFuture(read, ledger.recordsLabel, Date.now())
+    return read
   } finally {
     ledger.close()
   }

@@ -177,9 +177,24 @@ describe('gate check verifies the evidence of every record, not only the links',
     fs.writeFileSync(ledger, forge([first, second, future]))
     const run = await check(ledger)
     expect(run.code, run.stderr).toBe(3)
-    expect(run.stderr).toMatch(
-      /ledger\.jsonl:3: prod #3: a record no gate writes \(its time 2100-01-01T00:00:00\.000Z is more than 5 minutes after this machine's/,
-    )
+    const named =
+      /ledger\.jsonl:3: prod #3: a record no gate writes \(its time 2100-01-01T00:00:00\.000Z is more than 5 minutes after this machine's/
+    expect(run.stderr).toMatch(named)
+    // Every other reader stops on it too: status reported from it (exit 0), and deploys
+    // and rollbacks were refused as if this machine's clock were behind (exit 1).
+    const state = makeTemp()
+    for (const args of [
+      ['status', '--env', 'prod'],
+      ['history', '--env', 'prod'],
+      deployArgs(2),
+      ['rollback', '--env', 'prod', '--to', first.digest, '--reason', 'incident', '--key', kit.pub],
+    ]) {
+      const before = fs.readFileSync(ledger)
+      const stopped = await gate(ledger, [...args, '--state-dir', state])
+      expect(stopped.code, `${args[0] ?? ''}: ${stopped.stderr}`).toBe(3)
+      expect(stopped.stderr).toMatch(named)
+      expect(fs.readFileSync(ledger)).toEqual(before)
+    }
   })
 
   it('stops status and deploy, not only check, on a well-chained record no gate writes', async () => {
