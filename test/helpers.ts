@@ -43,7 +43,10 @@ export async function withOwnTmpdir(fn: () => Promise<void>): Promise<string> {
 }
 
 export function cleanupTemp(): void {
-  for (const dir of cleanups.splice(0)) fs.rmSync(dir, { recursive: true, force: true })
+  // Retried: a process a test killed may finish its last system call (a file made) while
+  // the directory is emptied.
+  for (const dir of cleanups.splice(0))
+    fs.rmSync(dir, { recursive: true, force: true, maxRetries: 3 })
 }
 
 /** Copies a fixture project into a temp dir, so that tests never write into fixtures/. */
