@@ -29,6 +29,10 @@ export function normalizeCommand(
         .default('ship'),
     )
     .option(
+      '--canonical',
+      "rewrite every tar and zip in reproof's own layout (tar.gz recompressed) even when no field needs changing: the same members and metadata give the same bytes, whoever wrote them (what reproof build --normalize does to copies that still differ); the writer's bytes are lost",
+    )
+    .option(
       '--drop-build-host',
       'ship mode: also drop jar manifest headers naming the build host (Built-By, Build-Jdk...)',
     )

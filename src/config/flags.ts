@@ -55,6 +55,7 @@ export interface NormalizeFlags {
   setMtime?: boolean
   clampMtime?: boolean
   dropBuildHost?: boolean
+  canonical?: boolean
   mode?: string
   maxBytes?: string
   maxRatio?: string

@@ -104,6 +104,7 @@ export function toNormalizeOptions(
       setMtime: flags.clampMtime !== true,
       mode: (flags.mode ?? 'ship') as NormalizeMode,
       ...(flags.dropBuildHost === true ? { dropBuildHost: true } : {}),
+      ...(flags.canonical === true ? { canonical: true } : {}),
     },
     limits: toLimits(flags),
   }

@@ -5,11 +5,14 @@ import { ReproofError, throwIfAborted } from '../errors.js'
 import { toDisplayText } from '../file-names.js'
 import { asCommit } from '../io/commit-window.js'
 import { filesWithAccessControlLists } from '../io/access-control-list.js'
+import { isCanonical } from './rules.js'
 
 export interface NormalizeResult {
   epoch: number
   epochSource: Epoch['source']
   mode: NormalizeMode
+  /** Every tar and zip rewritten in reproof's own layout (--canonical, or compare mode). */
+  canonical: boolean
   /** One outcome per input, in the order given. */
   files: NormalizeOutcome[]
   warnings: string[]
@@ -60,6 +63,7 @@ export async function runNormalize(options: NormalizeOptions): Promise<Normalize
     epoch: options.epoch.value,
     epochSource: options.epoch.source,
     mode: options.rules.mode,
+    canonical: isCanonical(options.rules),
     files,
     warnings:
       options.epoch.source === 'default'

@@ -125,6 +125,41 @@ PY`,
     sh(dir, 'gzip -t one.tgz && mkdir x && tar -xzf one.tgz -C x && diff -r big x/big')
   })
 
+  it('with --canonical, makes archives already normal but laid out by other writers identical', async () => {
+    // The same members and metadata: GNU tar's default 10 KiB records against 1 KiB
+    // ones, gzip -9 against -1. Each is already normal, and kept as its writer made it.
+    const dir = makeTemp()
+    sh(
+      dir,
+      'mkdir -p pkg/bin && printf "#!/bin/sh\\n" > pkg/bin/run && chmod 755 pkg/bin/run && echo x > pkg/x',
+    )
+    const tar =
+      'tar --sort=name --mtime=@1700000000 --owner=0 --group=0 --numeric-owner --mode=go-w'
+    sh(
+      dir,
+      `${tar} -cf a.tar pkg && ${tar} -b 2 -cf b.tar pkg && gzip -n -9 -c a.tar > a.tar.gz && gzip -n -1 -c b.tar > b.tar.gz`,
+    )
+    for (const [a, b] of [
+      ['a.tar', 'b.tar'],
+      ['a.tar.gz', 'b.tar.gz'],
+    ] as const) {
+      const kept = await normalize(dir, [a, b, '-o', makeTemp()])
+      expect(
+        kept.files.map((f) => f.changed),
+        kept.stderr,
+      ).toEqual([false, false])
+      expect(kept.files[0]?.digests.after).not.toBe(kept.files[1]?.digests.after)
+      const out = makeTemp()
+      const run = await normalize(dir, [a, b, '-o', out, '--canonical'])
+      expect(run.code, run.stderr).toBe(0)
+      expect(JSON.parse(run.stdout)).toMatchObject({ mode: 'ship', canonical: true })
+      expect(run.files[0]?.digests.after).toBe(run.files[1]?.digests.after)
+      // Lossless still: GNU tar lists what the original holds.
+      const listing = (file: string) => sh(dir, `tar -tvf ${file}`)
+      expect(listing(path.join(out, a))).toBe(listing(path.join(dir, a)))
+    }
+  })
+
   it('leaves an already normal file untouched in place, and says so', async () => {
     const dir = makeTemp()
     tree(dir, 'pkg')
@@ -987,7 +1022,7 @@ describe('reproof build and archive metadata', () => {
     const human = await runCli([...args, '--no-vary', 'ordering', ...command])
     expect(human.code).toBe(1)
     expect(human.stdout).toMatch(
-      /^ {2}out\/app\.tgz would match after `reproof normalize` .*--normalize makes that part of the build/m,
+      /^ {2}out\/app\.tgz would match after `reproof normalize --canonical --epoch 1700000000` of each run's copy .*--normalize makes that part of the build/m,
     )
   })
 

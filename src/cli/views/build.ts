@@ -117,7 +117,10 @@ function notReproducibleVerdict(
   if (result.wouldMatchAfterNormalization.length > 0) {
     out.push(
       c.yellow(
-        `  ${result.wouldMatchAfterNormalization.map(shown).join(', ')} would match after \`reproof normalize\` (archive metadata only); --normalize makes that part of the build and ships the normalized artifacts`,
+        // The command that makes them match, as the check ran it: without --canonical an
+        // archive already normal keeps its writer's bytes (padding, compression level),
+        // and two such copies still differed after the command this named.
+        `  ${result.wouldMatchAfterNormalization.map(shown).join(', ')} would match after \`reproof normalize --canonical --epoch ${result.epoch}\` of each run's copy (archive metadata only); --normalize makes that part of the build and ships the normalized artifacts`,
       ),
     )
   }
