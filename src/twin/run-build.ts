@@ -85,7 +85,7 @@ export interface BuildResult {
   normalization: NormalizationRecord | null
   /**
    * Without --normalize: the differing artifacts that would match after `reproof
-   * normalize`. Empty when normalization was part of the build or nothing would match.
+   * normalize --canonical` of each run's copy. Empty when normalization was part of the build or nothing would match.
    */
   wouldMatchAfterNormalization: string[]
   isolation: Isolation
