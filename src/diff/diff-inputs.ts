@@ -47,7 +47,7 @@ export async function diffPaths(
     if (totalBytes >= ASIDE_BYTES && headsDiffer(a, b, statA.size, statB.size)) {
       await compareKnownToDiffer(engine, [a, b], [statA.size, statB.size], ownModes)
       engine.compared++
-      return toReport(engine, options.labels ?? [a, b])
+      return namedBySide(toReport(engine, options.labels ?? [a, b]), a, b)
     }
     const [digestA, digestB] = await hashFiles([a, b], { totalBytes })
     engine.items.push(
@@ -61,6 +61,7 @@ export async function diffPaths(
       ])
     }
     engine.compared++
+    return namedBySide(toReport(engine, options.labels ?? [a, b]), a, b)
   } else {
     // A FIFO, socket or device holds no bytes to compare: named as what it is.
     const sides: [string, fs.Stats][] = [
@@ -77,6 +78,39 @@ export async function diffPaths(
     )
   }
   return toReport(engine, options.labels ?? [a, b])
+}
+
+/**
+ * Two files of other names (`app-1.0.tgz`, `app-1.1.tgz`): members are named after A's
+ * file, but a member only B holds is B's, and so is the `+++` side of a patch. Shown
+ * under A's name, a file new in 1.1 read as one of 1.0's.
+ */
+function namedBySide(report: DiffReport, a: string, b: string): DiffReport {
+  const [nameA, nameB] = [path.basename(a), path.basename(b)]
+  if (nameA === nameB) return report
+  const inA = `${nameA}!`
+  const toB = (p: string): string => (p.startsWith(inA) ? `${nameB}!${p.slice(inA.length)}` : p)
+  return {
+    ...report,
+    items: report.items.map((item) => {
+      if (item.kind === 'only-in-b') return { ...item, path: toB(item.path) }
+      if (item.text === undefined) return item
+      // The patch's second header line names B's side: `+++ b/<A's name>` or `…!member`.
+      const { unified } = item.text
+      const plus = `\n+++ b/${nameA}`
+      const at = unified.indexOf(plus)
+      const after = unified[at + plus.length]
+      if (at === -1 || (after !== '!' && after !== '\n' && after !== undefined)) return item
+      const start = at + plus.length - nameA.length
+      return {
+        ...item,
+        text: {
+          ...item.text,
+          unified: `${unified.slice(0, start)}${nameB}${unified.slice(at + plus.length)}`,
+        },
+      }
+    }),
+  }
 }
 
 // Two files this large that surely differ are hashed beside their comparison rather

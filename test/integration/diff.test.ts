@@ -82,6 +82,29 @@ describe('reproof diff', () => {
     expect(files.report?.items[0]?.message).toBe('content identical')
   })
 
+  it("names what only B holds, and a patch's B side, after B's file when the two are named apart", async () => {
+    const dir = twoTrees({ 'package/m': 'old\n', 'package/gone': 'x\n' }, (b) => {
+      fs.writeFileSync(path.join(b, 'package/m'), 'new\n')
+      fs.rmSync(path.join(b, 'package/gone'))
+      fs.writeFileSync(path.join(b, 'package/new'), 'y\n')
+    })
+    sh(dir, 'tar -cf app-1.0.tar -C a package && tar -cf app-1.1.tar -C b package')
+    const { report } = await diff(path.join(dir, 'app-1.0.tar'), path.join(dir, 'app-1.1.tar'))
+    expect(paths(report, 'only-in-b')).toEqual(['app-1.1.tar!package/new'])
+    expect(paths(report, 'only-in-a')).toEqual(['app-1.0.tar!package/gone'])
+    const patch = report?.items.find((i) => i.path === 'app-1.0.tar!package/m')?.text?.unified
+    expect(patch?.split('\n').slice(0, 2)).toEqual([
+      '--- a/app-1.0.tar!package/m',
+      '+++ b/app-1.1.tar!package/m',
+    ])
+    // Two plain files: the patch's sides are their own names.
+    const text = await diff(path.join(dir, 'a/package/m'), path.join(dir, 'b/package/new'))
+    expect(text.report?.items[0]?.text?.unified.split('\n').slice(0, 2)).toEqual([
+      '--- a/m',
+      '+++ b/new',
+    ])
+  })
+
   it('finds a changed, an added and a removed file in two trees', async () => {
     const dir = twoTrees(
       { 'keep.txt': 'k\n', 'lib/change.txt': 'before\n', 'gone.txt': 'g\n' },
