@@ -148,12 +148,16 @@ export function contentHints(
           : `run B's host name "${host}" appears in B at offset ${at}`,
         fix: isDomain ? FIX.domain : FIX.host,
       })
-    } else if (path === undefined && b.includes(context.canary) && !a.includes(context.canary)) {
-      hints.push({
-        cause: 'environment',
-        evidence: `the variation canary "${context.canary}" appears in B at offset ${b.indexOf(context.canary)}`,
-        fix: FIX.env,
-      })
+    } else if (!a.includes(context.canary)) {
+      // Run B's build root holds the canary too: one inside it is the build path's (said
+      // above), one elsewhere a variable's (HOME, USER) that the build wrote down.
+      const at = canaryOutside(b, context.canary, context.roots[1])
+      if (at !== undefined)
+        hints.push({
+          cause: 'environment',
+          evidence: `the variation canary "${context.canary}" appears in B at offset ${at}${path === undefined ? '' : ', outside its build root'}`,
+          fix: FIX.env,
+        })
     }
   }
   // Times, paths and host names explain only themselves: a line that differs in more
@@ -209,6 +213,27 @@ export function contentHints(
 
 // Past this, a binary is not searched for what its causes leave unexplained.
 const RESIDUE_BYTES = 16 * 1024 * 1024
+
+/**
+ * The offset of the first `canary` in `bytes` that is not part of one of `roots` (run
+ * B's build root and the directory above it, whose names hold the canary), if any.
+ */
+function canaryOutside(
+  bytes: Buffer,
+  canary: string,
+  roots: readonly string[],
+): number | undefined {
+  const wrappers = roots
+    .map((root) => ({ root: Buffer.from(root), at: root.indexOf(canary) }))
+    .filter((w) => w.at !== -1)
+  for (let at = bytes.indexOf(canary); at !== -1; at = bytes.indexOf(canary, at + 1)) {
+    const inside = wrappers.some(
+      ({ root, at: k }) => at >= k && bytes.subarray(at - k, at - k + root.length).equals(root),
+    )
+    if (!inside) return at
+  }
+  return undefined
+}
 
 /**
  * What of a binary still differs once the build roots, the paths and the time the

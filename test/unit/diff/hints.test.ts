@@ -338,6 +338,28 @@ describe('content hints', () => {
     expect((await hintsFor('v=\n', 'v=canary0123456789\n')).map((h) => h.cause)).toEqual([
       'environment',
     ])
+    // A HOME beside run B's build root holds the canary outside that root: the build path
+    // is named, and the variable's canary too (it was taken for the path's, and dropped).
+    const [dirA, dirB] = ['/tmp/reproof-x/a', '/tmp/reproof-x/b-path-canary0123456789']
+    const build: HintContext = {
+      ...context,
+      roots: [
+        [`${dirA}/proj`, dirA],
+        [`${dirB}/proj`, dirB],
+      ],
+    }
+    const home = await hintsFor(
+      `home is ${dirA}/home\n`,
+      `home is ${dirB}/home-missing-canary0123456789\n`,
+      build,
+    )
+    expect(home.map((h) => h.cause)).toContain('environment')
+    expect(home.find((h) => h.cause === 'environment')?.evidence).toBe(
+      'the variation canary "canary0123456789" appears in B at offset 60, outside its build root',
+    )
+    // Under the root alone, the canary is the build path's, no variable's.
+    const tmp = await hintsFor(`tmp ${dirA}/tmp/cc1.o\n`, `tmp ${dirB}/tmp/cc1.o\n`, build)
+    expect(tmp.map((h) => h.cause)).toEqual(['build-path'])
     // Run B's domain name holds the host name's canary: it is named as the domain.
     const domain = await hintsFor('d=(none)\n', 'd=reproof-canary0123456789.invalid\n')
     expect(domain.map((h) => [h.cause, h.evidence])).toEqual([
