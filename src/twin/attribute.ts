@@ -20,7 +20,8 @@ export interface Culprit {
    * it comes and goes (the build varied nothing but the path and the control pair did
    * not differ again; a pair with every variation that applied did not; a second control
    * pair did, after a variation was found; or it did not, after the first control pair
-   * did); `unknown`: the extra builds allowed ran out first. `clock`: `path` by the
+   * did, or a variation that moves no time was named for a difference that is all
+   * times); `unknown`: the extra builds allowed ran out first. `clock`: `path` by the
    * builds, and every difference the explanation found in it is a time (see
    * {@link withTimeEvidence}).
    */
@@ -245,7 +246,8 @@ export function withTimeEvidence(
   // Items by the culprit artifact they lie in (the whole path, or the path before one of
   // its `!`s: a name may hold a `!` itself), once, not items × culprits.
   const byArtifact = new Map<string, DiffItem[]>()
-  for (const culprit of culprits) if (culprit.cause === 'path') byArtifact.set(culprit.artifact, [])
+  for (const culprit of culprits)
+    if (culprit.cause === 'path' || isVariation(culprit.cause)) byArtifact.set(culprit.artifact, [])
   for (const item of items) {
     if (item.nested === true) continue
     for (let end = item.path.indexOf('!'); end !== -1; end = item.path.indexOf('!', end + 1))
@@ -253,15 +255,39 @@ export function withTimeEvidence(
     byArtifact.get(item.path)?.push(item)
   }
   return culprits.map((culprit) => {
-    if (culprit.cause !== 'path') return culprit
-    const own = byArtifact.get(culprit.artifact) ?? []
+    const own = byArtifact.get(culprit.artifact)
+    if (own === undefined) return culprit
     const times =
       own.length > 0 &&
       own.some((item) => item.hints.some((h) => h.cause === 'timestamp')) &&
       own.every(onlyTimes)
-    return times ? { ...culprit, cause: 'clock' } : culprit
+    if (!times) return culprit
+    if (culprit.cause === 'path') return { ...culprit, cause: 'clock' }
+    // Named for a variation that moves no time (ordering, umask): its pair's runs wrote
+    // their times a second or two apart, as any pair's may (a jar's entry times across
+    // a DOS time's two seconds), and "ordering alone" was said of a jar whose entries
+    // kept their order. Only a variation that can change a written time is named; with
+    // none, the difference came in one pair and not in another.
+    const named = [culprit.cause, ...(culprit.also ?? [])].filter(
+      (v): v is VariationName => isVariation(v) && TIME_VARIATIONS.has(v as VariationName),
+    )
+    const [first, ...rest] = named
+    if (first === undefined) return { artifact: culprit.artifact, cause: 'unstable' }
+    return {
+      artifact: culprit.artifact,
+      cause: first,
+      ...(rest.length === 0 ? {} : { also: rest }),
+    }
   })
 }
+
+/** The variations that change a time a build writes: the clock, its files', its zone, a date's words. */
+const TIME_VARIATIONS: ReadonlySet<VariationName> = new Set<VariationName>([
+  'time',
+  'file-times',
+  'tz',
+  'locale',
+])
 
 /** Whether a time (or a checksum that follows from one) accounts for all of an item. */
 function onlyTimes(item: DiffItem): boolean {

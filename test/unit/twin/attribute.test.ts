@@ -334,6 +334,31 @@ describe('withTimeEvidence', () => {
     ).toEqual(['time', 'unstable', 'path', 'clock'])
   })
 
+  it('names no variation that moves no time for a difference that is all times', () => {
+    // A jar's entry times across a DOS time's two seconds, in the pair that varied the
+    // order: its entries kept their order, and "ordering alone" was wrong.
+    const items = [fields('app.jar!a.class', 'mtime'), text('app.jar!MANIFEST.MF', 'timestamp')]
+    const named = (cause: Culprit['cause'], also?: VariationName[]) =>
+      withTimeEvidence(
+        [{ artifact: 'app.jar', cause, ...(also === undefined ? {} : { also }) }],
+        items,
+      )[0]
+    expect(named('time', ['file-times', 'ordering'])).toEqual({
+      artifact: 'app.jar',
+      cause: 'time',
+      also: ['file-times'],
+    })
+    expect(named('ordering', ['file-times'])).toEqual({ artifact: 'app.jar', cause: 'file-times' })
+    expect(named('ordering')).toEqual({ artifact: 'app.jar', cause: 'unstable' })
+    expect(named('umask', ['cpus'])).toEqual({ artifact: 'app.jar', cause: 'unstable' })
+    expect(named('tz')).toEqual({ artifact: 'app.jar', cause: 'tz' })
+    // Anything besides times: the builds' answer stands.
+    const mixed = [...items, text('app.jar!list.txt', 'ordering')]
+    expect(withTimeEvidence([{ artifact: 'app.jar', cause: 'ordering' }], mixed)[0]?.cause).toBe(
+      'ordering',
+    )
+  })
+
   it('finds the items of an artifact whose name holds a `!`, and no others', () => {
     // `out/a!b` is one artifact; `out/a` another, whose members' paths start the same way.
     const items = [
