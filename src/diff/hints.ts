@@ -1005,14 +1005,13 @@ export function fieldHints(
   return hints
 }
 
-const COMPRESSION_FIELDS = ['compressed size', 'method', 'frame descriptor']
-// Fields that say the compressor's level, whatever it compressed: gzip's extra flags
-// (2 from its slowest level, 4 from its fastest, 0 otherwise) and bzip2's block size
-// (-1 to -9). Apart with the content apart too, they still say the level differs.
-const LEVEL_FIELDS: Record<string, string> = {
-  'extra flags': 'gzip writes 2 at its slowest level (-9), 4 at its fastest (-1), 0 between',
-  'block size': "bzip2's block size is its level (-1 to -9)",
-}
+const COMPRESSION_FIELDS = [
+  'compressed size',
+  'method',
+  'extra flags',
+  'block size',
+  'frame descriptor',
+]
 
 /** The hint one field difference gives, if any, through `add`. */
 function fieldHint(f: FieldDifference, add: (hint: Hint) => void, contentDiffers: boolean): void {
@@ -1091,12 +1090,6 @@ function fieldHint(f: FieldDifference, add: (hint: Hint) => void, contentDiffers
       cause: 'build-path',
       evidence,
       fix: 'write a relative PDB path: /PDBALTPATH:%_PDB% (MSVC link), or -ffile-prefix-map (MinGW)',
-    })
-  } else if (LEVEL_FIELDS[f.field] !== undefined) {
-    add({
-      cause: 'compression',
-      evidence: `${evidence} (${LEVEL_FIELDS[f.field] ?? ''}): compressed at another level`,
-      fix: 'compress at one fixed level (gzip -n -9, bzip2 -9), whatever the machine (a level from nproc or the CPU count differs between machines)',
     })
   } else if (!contentDiffers && COMPRESSION_FIELDS.includes(f.field)) {
     add({
