@@ -223,9 +223,14 @@ function canaryOutside(
   canary: string,
   roots: readonly string[],
 ): number | undefined {
-  const wrappers = roots
-    .map((root) => ({ root: Buffer.from(root), at: root.indexOf(canary) }))
-    .filter((w) => w.at !== -1)
+  // Every place a root holds the canary: run B's root is under a directory named with
+  // it, and its own name may hold it too (`b-path-<canary>/src-<canary>/app-<canary>`).
+  const wrappers: { root: Buffer; at: number }[] = []
+  for (const text of roots) {
+    const root = Buffer.from(text)
+    for (let at = root.indexOf(canary); at !== -1; at = root.indexOf(canary, at + 1))
+      wrappers.push({ root, at })
+  }
   for (let at = bytes.indexOf(canary); at !== -1; at = bytes.indexOf(canary, at + 1)) {
     const inside = wrappers.some(
       ({ root, at: k }) => at >= k && bytes.subarray(at - k, at - k + root.length).equals(root),

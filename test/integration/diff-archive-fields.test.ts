@@ -188,7 +188,7 @@ make('b.tar', [('x', b'version one\\n'), ('x', b'version two\\n')])
     expect(report?.items.map((i) => `${i.path} ${i.kind}`)).toEqual([
       'a.tar content',
       'a.tar!y only-in-a',
-      'a.tar!x#2 only-in-b',
+      'b.tar!x#2 only-in-b',
     ])
     expect(report?.warnings).toEqual([
       expect.stringMatching(/^a\.tar \(B\): 2 members are named "x"/),

@@ -1561,12 +1561,13 @@ tar('b.tar', [('x', b'P'), ('x#2', b'R'), ('x', b'Q')])
     )
     const { code, report } = await diff(path.join(dir, 'a.tar'), path.join(dir, 'b.tar'))
     expect(code).toBe(1)
-    // b.tar holds a member more than a.tar, the one really named x#2 (R): only in B, and
+    // b.tar holds a member more than a.tar, the one really named x#2 (R): only in B (named
+    // after b.tar), and
     // named apart from a.tar's second x, which is keyed x#2. Each x is compared with the
     // x of the same rank (P with P, Q with Q), not with a member that shares its key.
     const items = report?.items ?? []
     expect(items.filter((i) => i.path !== 'a.tar').map((i) => [i.kind, i.path, i.sizes])).toEqual([
-      ['only-in-b', 'a.tar!x#2#2', [null, 1]],
+      ['only-in-b', 'b.tar!x#2#2', [null, 1]],
     ])
     expect((report?.items ?? []).flatMap((i) => i.hints.map((h) => h.cause))).not.toContain(
       'ordering',

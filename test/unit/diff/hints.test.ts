@@ -1,3 +1,4 @@
+import path from 'node:path'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { bytesBeyond } from '../../../src/diff/engine.js'
@@ -357,9 +358,20 @@ describe('content hints', () => {
     expect(home.find((h) => h.cause === 'environment')?.evidence).toBe(
       'the variation canary "canary0123456789" appears in B at offset 60, outside its build root',
     )
-    // Under the root alone, the canary is the build path's, no variable's.
+    // Under the root alone, the canary is the build path's, no variable's: also where
+    // the root's own names hold it (a source tree moved for the path variation).
     const tmp = await hintsFor(`tmp ${dirA}/tmp/cc1.o\n`, `tmp ${dirB}/tmp/cc1.o\n`, build)
     expect(tmp.map((h) => h.cause)).toEqual(['build-path'])
+    const nested = `${dirB}/src-canary0123456789/app-canary0123456789`
+    const moved: HintContext = {
+      ...context,
+      roots: [
+        [`${dirA}/app`, dirA],
+        [nested, path.dirname(nested)],
+      ],
+    }
+    const pwd = await hintsFor(`${dirA}/app\n`, `${nested}\n`, moved)
+    expect(pwd.map((h) => h.cause)).toEqual(['build-path'])
     // Run B's domain name holds the host name's canary: it is named as the domain.
     const domain = await hintsFor('d=(none)\n', 'd=reproof-canary0123456789.invalid\n')
     expect(domain.map((h) => [h.cause, h.evidence])).toEqual([
