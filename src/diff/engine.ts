@@ -622,7 +622,27 @@ export class DiffEngine {
       format === 'zip'
         ? "members, their metadata and their compressed bytes are identical; the archive's own bytes differ (fields of its headers and directory not compared, padding, or what follows its end)"
         : "members and their metadata are identical; the archive's own bytes differ (format fields, padding, or what follows its end)"
-    container.hints = []
+    // No cause of their own, and said so, with what is known: the sizes (GNU tar's 10 KiB
+    // records against another writer's, or another -b, were a line with no cause at all).
+    // (A stream read through its decompression has no size until it is read.)
+    const known = a.size >= 0 && b.size >= 0
+    const sizes = !known
+      ? ''
+      : a.size === b.size
+        ? `, in archives of both ${a.size.toLocaleString('en-US')} bytes`
+        : `, in archives of ${a.size.toLocaleString('en-US')} bytes in A and ${b.size.toLocaleString('en-US')} in B`
+    const how = !known
+      ? 'a field no member owns, a record size or alignment, or bytes after the end'
+      : a.size === b.size
+        ? 'a field no member owns'
+        : 'a record size or alignment, or bytes after the end'
+    container.hints = [
+      {
+        cause: 'unexplained',
+        evidence: `the same members${sizes}: their writers laid them out apart (${how})`,
+        fix: `write both with one archiver and the same options${format === 'tar' ? ' (GNU tar pads to 10 KiB records; -b sets the record size)' : ''}, or compare the members only: reproof normalize --canonical makes such archives the same bytes`,
+      },
+    ]
   }
 
   /**

@@ -704,6 +704,26 @@ PY`,
     expect(gz.report?.items.map((i) => i.message)).toContain(
       "members and their metadata are identical; the archive's own bytes differ (format fields, padding, or what follows its end)",
     )
+    // Said with what is known of it, as a cause no hint has: the archives' sizes.
+    expect(gz.report?.items.flatMap((i) => i.hints)).toContainEqual(
+      expect.objectContaining({
+        cause: 'unexplained',
+        evidence:
+          'the same members: their writers laid them out apart (a field no member owns, a record size or alignment, or bytes after the end)',
+      }),
+    )
+    // GNU tar's 10 KiB records against 1 KiB ones (-b 2): the sizes say it.
+    sh(dir, 'tar --format=gnu --mtime=@0 -b 2 -cf small.tar f')
+    const padded = await diff(path.join(dir, 'g.tar'), path.join(dir, 'small.tar'))
+    expect(padded.code).toBe(1)
+    expect(padded.report?.items.map((i) => [i.path, i.hints.map((h) => h.evidence)])).toEqual([
+      [
+        'g.tar',
+        [
+          'the same members, in archives of 10,240 bytes in A and 2,048 in B: their writers laid them out apart (a record size or alignment, or bytes after the end)',
+        ],
+      ],
+    ])
     const zip = await diff(path.join(dir, 'a.zip'), path.join(dir, 'b.zip'))
     expect(zip.code).toBe(1)
     expect(paths(zip.report, 'content')).toContain('a.zip!m.tar')
