@@ -33,7 +33,7 @@ import {
 } from './compare-inventories.js'
 import { comparePycs } from './pyc-diff.js'
 import { withStructureCauses } from './structure-causes.js'
-import { symbolTableMoved } from '../formats/ar.js'
+import { symbolTableMoved, symbolTableReordered } from '../formats/ar.js'
 import {
   causesBetween,
   contentHints,
@@ -1317,7 +1317,17 @@ function symbolTableHints(
   if (cut === -1 || (member !== '/' && member !== '/SYM64/')) return undefined
   const members = arMembers.get(path.slice(0, cut))
   if (members === undefined) return undefined
-  const count = symbolTableMoved(a, b, member === '/SYM64/', members)
+  const wide = member === '/SYM64/'
+  const reordered = symbolTableReordered(a, b, wide, members)
+  if (reordered !== undefined)
+    return [
+      {
+        cause: 'ordering',
+        evidence: `the same ${reordered} symbols, each in the same member, listed in another order: the table follows the order the members were archived in`,
+        fix: 'archive the members in a fixed order: ar rcs lib.a $(sort $(OBJS)), or LC_ALL=C sort the list given to ar',
+      },
+    ]
+  const count = symbolTableMoved(a, b, wide, members)
   if (count === undefined) return undefined
   return [
     {

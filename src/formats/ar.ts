@@ -106,6 +106,31 @@ export const scanAr: StreamScan = async (input, where, budget, want) => {
   return { inventory: { members, meta: {}, warnings, headerOffsets }, captured }
 }
 
+/** A GNU ar symbol table read: its offsets, its names, and how many it lists. */
+interface SymbolTable {
+  offsets: Buffer
+  names: Buffer
+  count: number
+}
+
+function readSymbolTable(table: Buffer, wide: boolean): SymbolTable | undefined {
+  const width = wide ? 8 : 4
+  if (table.length < width) return undefined
+  const count = wide ? Number(table.readBigUInt64BE(0)) : table.readUInt32BE(0)
+  const namesAt = width + count * width
+  if (!Number.isSafeInteger(namesAt) || namesAt > table.length) return undefined
+  const names = table.subarray(namesAt)
+  // Exactly `count` names, each ended by a NUL (padding after them aside).
+  let ends = 0
+  for (let i = 0; i < names.length && ends < count; i++) if (names[i] === 0) ends++
+  if (ends !== count) return undefined
+  return { offsets: table.subarray(width, namesAt), names, count }
+}
+
+function offsetAt(table: SymbolTable, i: number, wide: boolean): number {
+  return wide ? Number(table.offsets.readBigUInt64BE(i * 8)) : table.offsets.readUInt32BE(i * 4)
+}
+
 /**
  * How many symbols two GNU ar symbol tables (the member named `/`, or `/SYM64/` with
  * 64-bit offsets) both list, when they list the same names in the same order and differ
@@ -122,20 +147,7 @@ export function symbolTableMoved(
   wide: boolean,
   members: readonly [ReadonlyMap<number, string>, ReadonlyMap<number, string>],
 ): number | undefined {
-  const read = (table: Buffer): { offsets: Buffer; names: Buffer; count: number } | undefined => {
-    const width = wide ? 8 : 4
-    if (table.length < width) return undefined
-    const count = wide ? Number(table.readBigUInt64BE(0)) : table.readUInt32BE(0)
-    const namesAt = width + count * width
-    if (!Number.isSafeInteger(namesAt) || namesAt > table.length) return undefined
-    const names = table.subarray(namesAt)
-    // Exactly `count` names, each ended by a NUL (padding after them aside).
-    let ends = 0
-    for (let i = 0; i < names.length && ends < count; i++) if (names[i] === 0) ends++
-    if (ends !== count) return undefined
-    return { offsets: table.subarray(width, namesAt), names, count }
-  }
-  const [x, y] = [read(a), read(b)]
+  const [x, y] = [readSymbolTable(a, wide), readSymbolTable(b, wide)]
   if (x === undefined || y?.count !== x.count || x.count === 0) return undefined
   const trim = (names: Buffer): Buffer => {
     let end = names.length
@@ -143,13 +155,53 @@ export function symbolTableMoved(
     return names.subarray(0, end)
   }
   if (!trim(x.names).equals(trim(y.names)) || x.offsets.equals(y.offsets)) return undefined
-  const width = wide ? 8 : 4
-  const offsetAt = (offsets: Buffer, i: number): number =>
-    wide ? Number(offsets.readBigUInt64BE(i * width)) : offsets.readUInt32BE(i * width)
   for (let i = 0; i < x.count; i++) {
-    const memberA = members[0].get(offsetAt(x.offsets, i))
-    if (memberA === undefined || memberA !== members[1].get(offsetAt(y.offsets, i)))
-      return undefined
+    const memberA = members[0].get(offsetAt(x, i, wide))
+    if (memberA === undefined || memberA !== members[1].get(offsetAt(y, i, wide))) return undefined
   }
   return x.count
+}
+
+/**
+ * How many symbols two symbol tables list, when they list the same symbols, each in
+ * the same member, in another order: the archiver wrote the table in member order, and
+ * the members were archived in another order (`ar rcs lib.a $(cat list)` from a list a
+ * parallel make wrote). Undefined otherwise (a symbol in another member is another
+ * definition), or when either is not such a table.
+ */
+export function symbolTableReordered(
+  a: Buffer,
+  b: Buffer,
+  wide: boolean,
+  members: readonly [ReadonlyMap<number, string>, ReadonlyMap<number, string>],
+): number | undefined {
+  const [x, y] = [readSymbolTable(a, wide), readSymbolTable(b, wide)]
+  if (x === undefined || y?.count !== x.count || x.count === 0) return undefined
+  // Each symbol with its member's key, in the table's order: the names split at their NULs.
+  const entries = (table: SymbolTable, side: 0 | 1): string[] | undefined => {
+    const out: string[] = []
+    let start = 0
+    for (let i = 0; i < table.count; i++) {
+      const end = table.names.indexOf(0, start)
+      const member = members[side].get(offsetAt(table, i, wide))
+      if (member === undefined) return undefined
+      out.push(`${table.names.toString('latin1', start, end)}\0${member}`)
+      start = end + 1
+    }
+    return out
+  }
+  const [ea, eb] = [entries(x, 0), entries(y, 1)]
+  if (ea === undefined || eb === undefined) return undefined
+  // Each table in its own archive's member order, as ar writes it: one that is not (a
+  // symbol's offset swapped for another's, so the linker takes it from another member)
+  // was not reordered by the members' order, and is no such table.
+  const inOrder = (table: SymbolTable): boolean => {
+    for (let i = 1; i < table.count; i++)
+      if (offsetAt(table, i, wide) < offsetAt(table, i - 1, wide)) return false
+    return true
+  }
+  if (!inOrder(x) || !inOrder(y)) return undefined
+  if (ea.every((e, i) => e === eb[i])) return undefined
+  const sorted = (list: string[]): string => [...list].sort().join('\n')
+  return sorted(ea) === sorted(eb) ? x.count : undefined
 }

@@ -230,6 +230,17 @@ open('swap2.a', 'wb').write(bytes(d))"`,
     const { report } = await diff(dir, 'swap1.a', 'swap2.a')
     const table = report?.items.find((i) => i.path.endsWith('swap1.a!/'))
     expect(table?.hints.map((h) => h.cause)).toEqual(['unexplained'])
+    // The same members archived in another order (a list a parallel make wrote): the
+    // table follows them, and is ordering, not unexplained.
+    sh('gcc -c a3.c -o a.o && rm -f ab.a ba.a && ar rcsD ab.a a.o b.o && ar rcsD ba.a b.o a.o')
+    const reordered = await diff(dir, 'ab.a', 'ba.a')
+    expect(
+      reordered.report?.items.map((i) => [i.path, i.kind, i.hints.map((h) => h.cause)]),
+    ).toEqual([
+      ['ab.a', 'content', []],
+      ['ab.a', 'order', ['ordering']],
+      ['ab.a!/', 'content', ['ordering']],
+    ])
   })
 })
 

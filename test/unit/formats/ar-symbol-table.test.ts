@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { symbolTableMoved } from '../../../src/formats/ar.js'
+import { symbolTableMoved, symbolTableReordered } from '../../../src/formats/ar.js'
 
 /** A GNU ar symbol table: a count, one offset per symbol, the names each ended by a NUL. */
 function table(names: readonly string[], offsets: readonly number[], wide: boolean): Buffer {
@@ -84,6 +84,45 @@ describe('symbolTableMoved', () => {
           if (n !== undefined) expect(n).toBeLessThanOrEqual(a.length)
         },
       ),
+    )
+  })
+})
+
+describe('symbolTableReordered', () => {
+  it('counts the symbols of members archived in another order, and nothing else', () => {
+    // Members m0..mk, each defining one symbol, archived in one order in A and a
+    // permutation of it in B; each table lists symbols in its archive's member order.
+    const layout = fc
+      .uniqueArray(fc.stringMatching(/^[a-z_][a-z0-9_]{0,8}$/), { minLength: 2, maxLength: 8 })
+      .chain((list) =>
+        fc.tuple(fc.constant(list), fc.shuffledSubarray(list, { minLength: list.length })),
+      )
+    fc.assert(
+      fc.property(layout, fc.boolean(), ([list, order], wide) => {
+        const at = (i: number) => 8 + i * 100
+        // Each symbol's member, by name: m<name>, at its place in that archive.
+        const tableOf = (symbols: readonly string[]) =>
+          table(
+            symbols,
+            symbols.map((_, i) => at(i)),
+            wide,
+          )
+        const members = [
+          new Map(list.map((n, i) => [at(i), `m${n}`])),
+          new Map(order.map((n, i) => [at(i), `m${n}`])),
+        ] as const
+        const same = order.every((n, i) => n === list[i])
+        expect(symbolTableReordered(tableOf(list), tableOf(order), wide, members)).toBe(
+          same ? undefined : list.length,
+        )
+        // A table whose offsets are out of its archive's order was not written so by ar.
+        if (!same) {
+          const swapped = [at(1), at(0), ...order.slice(2).map((_, i) => at(i + 2))]
+          expect(
+            symbolTableReordered(tableOf(list), table(order, swapped, wide), wide, members),
+          ).toBeUndefined()
+        }
+      }),
     )
   })
 })
