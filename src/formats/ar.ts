@@ -127,6 +127,19 @@ function readSymbolTable(table: Buffer, wide: boolean): SymbolTable | undefined 
   return { offsets: table.subarray(width, namesAt), names, count }
 }
 
+/** Each archive's member keys by header offset. */
+type MembersByOffset = readonly [ReadonlyMap<number, string>, ReadonlyMap<number, string>]
+
+/** Both tables read, when both are tables of one count of symbols, not none. */
+function tablesOfOneCount(
+  a: Buffer,
+  b: Buffer,
+  wide: boolean,
+): [SymbolTable, SymbolTable] | undefined {
+  const [x, y] = [readSymbolTable(a, wide), readSymbolTable(b, wide)]
+  return x === undefined || y?.count !== x.count || x.count === 0 ? undefined : [x, y]
+}
+
 function offsetAt(table: SymbolTable, i: number, wide: boolean): number {
   return wide ? Number(table.offsets.readBigUInt64BE(i * 8)) : table.offsets.readUInt32BE(i * 4)
 }
@@ -145,10 +158,11 @@ export function symbolTableMoved(
   a: Buffer,
   b: Buffer,
   wide: boolean,
-  members: readonly [ReadonlyMap<number, string>, ReadonlyMap<number, string>],
+  members: MembersByOffset,
 ): number | undefined {
-  const [x, y] = [readSymbolTable(a, wide), readSymbolTable(b, wide)]
-  if (x === undefined || y?.count !== x.count || x.count === 0) return undefined
+  const pair = tablesOfOneCount(a, b, wide)
+  if (pair === undefined) return undefined
+  const [x, y] = pair
   const trim = (names: Buffer): Buffer => {
     let end = names.length
     while (end > 0 && names[end - 1] === 0) end--
@@ -173,10 +187,11 @@ export function symbolTableReordered(
   a: Buffer,
   b: Buffer,
   wide: boolean,
-  members: readonly [ReadonlyMap<number, string>, ReadonlyMap<number, string>],
+  members: MembersByOffset,
 ): number | undefined {
-  const [x, y] = [readSymbolTable(a, wide), readSymbolTable(b, wide)]
-  if (x === undefined || y?.count !== x.count || x.count === 0) return undefined
+  const pair = tablesOfOneCount(a, b, wide)
+  if (pair === undefined) return undefined
+  const [x, y] = pair
   // Each symbol with its member's key, in the table's order: the names split at their NULs.
   const entries = (table: SymbolTable, side: 0 | 1): string[] | undefined => {
     const out: string[] = []
