@@ -285,7 +285,7 @@ async function buildBoth(
         outcome,
         contexts[outcome.id],
         outcomes,
-        whatReproofChanged(judged, isolation, excludedOutputs, options.hide ?? []),
+        whatReproofChanged(judged, isolation, excludedOutputs, options.hide ?? [], epoch),
       )
   }
   warnings.push(...leftoverWarnings([outcomes.a, outcomes.b]))
@@ -645,6 +645,7 @@ function whatReproofChanged(
   isolation: Isolation,
   excludedOutputs: readonly string[],
   hidden: readonly string[],
+  epoch: Epoch,
 ): string[] {
   return [
     // A broad --out glob can take sources out of the snapshot: say so where it bites.
@@ -653,6 +654,9 @@ function whatReproofChanged(
           `left out of the snapshot because --out matches them: ${firstFew(excludedOutputs.map(toDisplayText), 5)}`,
         ]
       : []),
+    // A tool that refuses old times (zip: none before 1980) fails on the source's files
+    // at the default epoch, 1970: the one change a log's error names least plainly.
+    `every source file's time set to the epoch ${epoch.value} (${new Date(epoch.value * 1000).toISOString().slice(0, 10)}${epoch.source === 'default' ? ': the default, for want of --epoch, SOURCE_DATE_EPOCH or a git commit; zip and others refuse times before 1980' : ''})`,
     'a fresh, empty HOME',
     'a clean environment (only PATH, TZ, LANG/LC_ALL, SOURCE_DATE_EPOCH and --env)',
     ...(isolation.network === 'none' ? ['no network'] : []),

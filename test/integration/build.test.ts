@@ -213,9 +213,17 @@ describe('reproof build', () => {
     expect(stderr).toMatch(/^reproof: build run [AB] exited with status 7$/m)
     expect(stderr).toContain('fatal: no luck')
     // What reproof changed about the build's world, and how to give it back.
-    expect(stderr).toMatch(/reproof changed: a fresh, empty HOME, a clean environment/)
+    expect(stderr).toMatch(
+      /reproof changed: every source file's time set to the epoch 0 \(1970-01-01: the default, for want of --epoch, SOURCE_DATE_EPOCH or a git commit; zip and others refuse times before 1980\), a fresh, empty HOME, a clean environment/,
+    )
     expect(stderr).toMatch(
       /pass variables through with --env NAME, allow the network with --network/,
+    )
+    // An epoch given is said as given, with no word of the default.
+    const given = await build(source, ['--epoch', '1700000000', '-o', 'hello', '--', 'false'])
+    expect(given.code).toBe(3)
+    expect(given.stderr).toMatch(
+      /reproof changed: every source file's time set to the epoch 1700000000 \(2023-11-14\), a fresh/,
     )
   })
 
