@@ -214,6 +214,12 @@ export function contentHints(
 // Past this, a binary is not searched for what its causes leave unexplained.
 const RESIDUE_BYTES = 16 * 1024 * 1024
 
+/** A path's parent, `/`-separated; the root is its own. */
+function posixDirname(p: string): string {
+  const cut = p.lastIndexOf('/')
+  return cut <= 0 ? '/' : p.slice(0, cut)
+}
+
 /**
  * The offset of the first `canary` in `bytes` that is not part of one of `roots` (run
  * B's build root and the directory above it, whose names hold the canary), if any.
@@ -225,8 +231,14 @@ function canaryOutside(
 ): number | undefined {
   // Every place a root holds the canary: run B's root is under a directory named with
   // it, and its own name may hold it too (`b-path-<canary>/src-<canary>/app-<canary>`).
+  // And every directory above a root whose name still holds it: run B's workspace
+  // (`b-path-<canary>`) holds its HOME and TMPDIR beside the root, and a HOME written
+  // down there is the build path's doing, not a variable's.
   const wrappers: { root: Buffer; at: number }[] = []
-  for (const text of roots) {
+  const places = new Set<string>()
+  for (const text of roots)
+    for (let dir = text; dir.includes(canary); dir = posixDirname(dir)) places.add(dir)
+  for (const text of places) {
     const root = Buffer.from(text)
     for (let at = root.indexOf(canary); at !== -1; at = root.indexOf(canary, at + 1))
       wrappers.push({ root, at })

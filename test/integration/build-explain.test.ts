@@ -120,6 +120,35 @@ describe('reproof build: which variation causes each difference', () => {
     )
   })
 
+  it('names the build path outright when every difference already holds the two build paths', async () => {
+    const run = await buildMakefile('all:\n\tpwd > where.txt\n', ['-o', 'where.txt'], {
+      text: true,
+    })
+    expect(run.code).toBe(1)
+    expect(run.stdout).toContain(
+      'where.txt: the build path: it differs with only the path varied, and every difference holds the two build paths (cause: build-path above)',
+    )
+  })
+
+  it("names a HOME or TMPDIR in run B's workspace the build path's, and a varied HOME the environment's", async () => {
+    const makefile = 'all:\n\techo "home=$$HOME" > h.txt\n\techo "tmp=$$TMPDIR" > t.txt\n'
+    const causes = (result: BuildResult | undefined) =>
+      Object.fromEntries(
+        (result?.differences ?? []).map((d) => [
+          d.name,
+          [...new Set((d.explanation ?? []).flatMap((i) => i.hints.map((h) => h.cause)))],
+        ]),
+      )
+    const plain = await buildMakefile(makefile, ['-o', '*.txt', '--no-explain'])
+    expect(plain.code).toBe(1)
+    expect(causes(plain.result)).toEqual({ 'h.txt': ['build-path'], 't.txt': ['build-path'] })
+    // With the home variation, run B's HOME is a directory of its own name: a variable's.
+    const home = await buildMakefile(makefile, ['-o', '*.txt', '--no-explain', '--vary', 'home'])
+    expect(home.code).toBe(1)
+    expect(causes(home.result)['h.txt']).toContain('environment')
+    expect(causes(home.result)['t.txt']).toEqual(['build-path'])
+  })
+
   it('names no variation untested: a clock read by a build that resets its files is run B’s later start, not the order', async () => {
     // The clock is not varied (--no-vary time) and the build sets its file's time, so the
     // file-time variation is judged to have had no effect; but run B still started later,

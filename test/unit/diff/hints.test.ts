@@ -341,12 +341,14 @@ describe('content hints', () => {
     ])
     // A HOME beside run B's build root holds the canary outside that root: the build path
     // is named, and the variable's canary too (it was taken for the path's, and dropped).
+    // The roots as a twin build gives them: each root and its parent, run B's below a
+    // directory of the source's own name (src-<canary>) in its workspace.
     const [dirA, dirB] = ['/tmp/reproof-x/a', '/tmp/reproof-x/b-path-canary0123456789']
     const build: HintContext = {
       ...context,
       roots: [
         [`${dirA}/proj`, dirA],
-        [`${dirB}/proj`, dirB],
+        [`${dirB}/src-canary0123456789/proj-canary0123456789`, `${dirB}/src-canary0123456789`],
       ],
     }
     const home = await hintsFor(
@@ -358,10 +360,16 @@ describe('content hints', () => {
     expect(home.find((h) => h.cause === 'environment')?.evidence).toBe(
       'the variation canary "canary0123456789" appears in B at offset 60, outside its build root',
     )
-    // Under the root alone, the canary is the build path's, no variable's: also where
-    // the root's own names hold it (a source tree moved for the path variation).
-    const tmp = await hintsFor(`tmp ${dirA}/tmp/cc1.o\n`, `tmp ${dirB}/tmp/cc1.o\n`, build)
-    expect(tmp.map((h) => h.cause)).toEqual(['build-path'])
+    // Under run B's workspace alone (its HOME and TMPDIR beside the root), the canary is
+    // the build path's, no variable's: also where the root's own names hold it.
+    for (const [a, b] of [
+      [`tmp ${dirA}/tmp/cc1.o\n`, `tmp ${dirB}/tmp/cc1.o\n`],
+      [`home=${dirA}/home\n`, `home=${dirB}/home\n`],
+    ] as const) {
+      const causes = (await hintsFor(a, b, build)).map((h) => h.cause)
+      expect(causes).toContain('build-path')
+      expect(causes).not.toContain('environment')
+    }
     const nested = `${dirB}/src-canary0123456789/app-canary0123456789`
     const moved: HintContext = {
       ...context,
