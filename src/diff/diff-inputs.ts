@@ -90,27 +90,26 @@ function namedBySide(report: DiffReport, a: string, b: string): DiffReport {
   if (nameA === nameB) return report
   const inA = `${nameA}!`
   const toB = (p: string): string => (p.startsWith(inA) ? `${nameB}!${p.slice(inA.length)}` : p)
-  return {
-    ...report,
-    items: report.items.map((item) => {
-      if (item.kind === 'only-in-b') return { ...item, path: toB(item.path) }
-      if (item.text === undefined) return item
-      // The patch's second header line names B's side: `+++ b/<A's name>` or `…!member`.
-      const { unified } = item.text
-      const plus = `\n+++ b/${nameA}`
-      const at = unified.indexOf(plus)
-      const after = unified[at + plus.length]
-      if (at === -1 || (after !== '!' && after !== '\n' && after !== undefined)) return item
-      const start = at + plus.length - nameA.length
-      return {
-        ...item,
-        text: {
-          ...item.text,
-          unified: `${unified.slice(0, start)}${nameB}${unified.slice(at + plus.length)}`,
-        },
-      }
-    }),
-  }
+  const items = report.items.map((item): DiffItem => {
+    if (item.kind === 'only-in-b') return { ...item, path: toB(item.path) }
+    if (item.text === undefined) return item
+    // The patch's second header line names B's side: `+++ b/<A's name>` or `…!member`.
+    const { unified } = item.text
+    const plus = `\n+++ b/${nameA}`
+    const at = unified.indexOf(plus)
+    const after = unified[at + plus.length]
+    if (at === -1 || (after !== '!' && after !== '\n' && after !== undefined)) return item
+    const start = at + plus.length - nameA.length
+    return {
+      ...item,
+      text: {
+        ...item.text,
+        unified: `${unified.slice(0, start)}${nameB}${unified.slice(at + plus.length)}`,
+      },
+    }
+  })
+  // The summaries name examples of the items: made again from the names now given.
+  return { ...report, items, summaries: summarizePatterns(items) }
 }
 
 // Two files this large that surely differ are hashed beside their comparison rather

@@ -136,7 +136,9 @@ async function gateWith(
     (read): Step<GateResult> => {
       // A record dated after this gate's time by more than the clocks may disagree is one
       // `gate check` refuses: the ledger stops (exit 3), as for any record no gate writes.
-      refuseFromTheFuture(read, ledger.recordsLabel, verifiedAt)
+      // Read now, under the lock: a gate that waited on it for minutes judged a record
+      // written meanwhile by a clock taken before.
+      refuseFromTheFuture(read, ledger.recordsLabel, common.clock())
       const request = toRequest(action, common, {
         digest,
         bundleDigest,

@@ -97,6 +97,14 @@ describe('reproof diff', () => {
       '--- a/app-1.0.tar!package/m',
       '+++ b/app-1.1.tar!package/m',
     ])
+    // Many new in B: the summary's examples are B's too.
+    for (let i = 0; i < 12; i++)
+      fs.writeFileSync(path.join(dir, 'b/package', `added${i}`), `${i}\n`)
+    sh(dir, 'tar -cf app-1.2.tar -C b package')
+    const many = await diff(path.join(dir, 'app-1.0.tar'), path.join(dir, 'app-1.2.tar'))
+    const examples = (many.report?.summaries ?? []).flatMap((s) => s.examples)
+    expect(examples.length).toBeGreaterThan(0)
+    for (const e of examples) expect(e).toMatch(/^app-1\.2\.tar!/)
     // Two plain files: the patch's sides are their own names.
     const text = await diff(path.join(dir, 'a/package/m'), path.join(dir, 'b/package/new'))
     expect(text.report?.items[0]?.text?.unified.split('\n').slice(0, 2)).toEqual([

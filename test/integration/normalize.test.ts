@@ -1022,7 +1022,7 @@ describe('reproof build and archive metadata', () => {
     const human = await runCli([...args, '--no-vary', 'ordering', ...command])
     expect(human.code).toBe(1)
     expect(human.stdout).toMatch(
-      /^ {2}out\/app\.tgz would match after `reproof normalize --canonical --epoch 1700000000` of each run's copy .*--normalize makes that part of the build/m,
+      /^ {2}out\/app\.tgz would match after `reproof normalize --canonical --epoch 1700000000 -o <out> <file>` of each run's copy .*--normalize makes that part of the build/m,
     )
   })
 

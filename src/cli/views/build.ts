@@ -120,7 +120,7 @@ function notReproducibleVerdict(
         // The command that makes them match, as the check ran it: without --canonical an
         // archive already normal keeps its writer's bytes (padding, compression level),
         // and two such copies still differed after the command this named.
-        `  ${result.wouldMatchAfterNormalization.map(shown).join(', ')} would match after \`reproof normalize --canonical --epoch ${result.epoch}\` of each run's copy (archive metadata only); --normalize makes that part of the build and ships the normalized artifacts`,
+        `  ${result.wouldMatchAfterNormalization.map(shown).join(', ')} would match after \`reproof normalize --canonical --epoch ${result.epoch} -o <out> <file>\` of each run's copy (archive metadata only); --normalize makes that part of the build and ships the normalized artifacts`,
       ),
     )
   }
@@ -147,7 +147,7 @@ function notReproducibleVerdict(
     out.push(`    A ${a ?? '(missing)'}${d.sizes[0] === null ? '' : `  ${d.sizes[0]} bytes`}`)
     out.push(`    B ${b ?? '(missing)'}${d.sizes[1] === null ? '' : `  ${d.sizes[1]} bytes`}`)
   }
-  out.push(...describeAttribution(result.attribution))
+  out.push(...describeAttribution(result.attribution, result.differences))
   out.push(
     c.dim(
       result.kept === null
@@ -159,17 +159,23 @@ function notReproducibleVerdict(
 }
 
 /** Which variation causes each difference, from the further pairs built (--no-explain: nothing). */
-function describeAttribution(attribution: BuildResult['attribution']): string[] {
+function describeAttribution(
+  attribution: BuildResult['attribution'],
+  differences: BuildResult['differences'],
+): string[] {
   if (attribution === null) return []
   const builds = `${attribution.extraBuilds} further build${attribution.extraBuilds === 1 ? '' : 's'}`
   const lines = [`which variation causes it (${builds}):`]
   for (const { artifact, cause, also } of attribution.culprits ?? []) {
+    const named = [cause, ...(also ?? [])]
     const text =
       cause === 'path' && attribution.sequential === true
         ? SEQUENTIAL_PATH
-        : also === undefined
-          ? (CAUSES[cause] ?? `${cause} alone`)
-          : `${[cause, ...also].join(' alone, and ')} alone`
+        : cause === 'path' && allBuildPaths(differences.find((d) => d.name === artifact))
+          ? BUILD_PATH_SHOWN
+          : also === undefined
+            ? (CAUSES[cause] ?? `${cause} alone`)
+            : `${named.join(' alone, and ')} alone${named.every((n) => n === 'time' || n === 'file-times') ? ` (${CLOCK_READ})` : ''}`
     lines.push(`  ${shown(artifact)}: ${text}`)
   }
   if (attribution.unstableElsewhere !== undefined)
@@ -183,6 +189,27 @@ function describeAttribution(attribution: BuildResult['attribution']): string[] 
 // Run one after the other, the control pair's runs saw other times of day as well.
 const SEQUENTIAL_PATH =
   'differs with only the build path varied, the runs one after the other (--sequential): the path, the clock, the process ids (run B’s start at 10,000 or above), the inode numbers (run B’s skip 64 to 127 first), or nothing reproof varies (concurrency, random seeds, the network)'
+
+// Said when the evidence already showed what the path-only pair found: the five
+// possibilities a bare "path" lists would send people past the answer above them.
+const BUILD_PATH_SHOWN =
+  'the build path: it differs with only the path varied, and every difference holds the two build paths (cause: build-path above)'
+
+// Both the clock variation and run B's later start move a time read from the clock.
+const CLOCK_READ = "a time read from the clock: run B's clock is moved, and it starts 2.5 s later"
+
+/** Whether every difference the explanation found in an artifact holds the build paths, and nothing else. */
+function allBuildPaths(difference: BuildResult['differences'][number] | undefined): boolean {
+  const items = (difference?.explanation ?? []).filter((i) => i.nested !== true)
+  return (
+    items.length > 0 &&
+    items.every(
+      (i) =>
+        i.hints.some((h) => h.cause === 'build-path') &&
+        i.hints.every((h) => h.cause === 'build-path' || h.cause === 'derived'),
+    )
+  )
+}
 
 const CAUSES: Record<string, string> = {
   path: 'differs with only the build path varied: the path, the clock below the second (the runs start together, not in the same instant), the process ids (run B’s start at 10,000 or above), the inode numbers (run B’s skip 64 to 127 first), or nothing reproof varies (concurrency, random seeds, the network)',
