@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process'
+import { execFileSync, spawn, spawnSync } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
@@ -2292,6 +2292,51 @@ os.setxattr('b.tar', 'system.posix_acl_access', acl)`,
       }
       for (const d of [dir, path.join(dir, 'n1'), path.join(dir, 'n1', 'n2')])
         expect([...synced], d).toContain(d)
+    },
+  )
+
+  it.runIf(spawnSyncStatus('strace') !== undefined)(
+    'answers unknown (exit 4) to a second Ctrl-C among the renames, and the next run recovers',
+    async () => {
+      const dir = makeTemp()
+      sh(
+        dir,
+        'printf x > f && tar --mtime=@5 -cf a.tar f && tar --mtime=@6 -cf b.tar f && mkdir out',
+      )
+      // The first rename held for seconds after it is done: the outputs are then partly
+      // in place when the two signals come.
+      // prettier-ignore
+      const tracer = spawn('strace', [
+        '-f', '-qq', '-o', '/dev/null', '-e', 'trace=rename,renameat,renameat2',
+        '-e', 'inject=rename,renameat,renameat2:delay_exit=4000000:when=1',
+        process.execPath, BIN, 'normalize', '--epoch', EPOCH, 'a.tar', 'b.tar', '-o', 'out',
+      ], { cwd: dir, env: { PATH: process.env.PATH ?? '' } })
+      let stderr = ''
+      tracer.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+      const exited = new Promise<number | null>((resolve) => tracer.on('exit', resolve))
+      // The node process strace started, once its first rename is held.
+      let node: number | undefined
+      for (let i = 0; i < 100 && node === undefined; i++) {
+        await new Promise((r) => setTimeout(r, 100))
+        if (fs.existsSync(path.join(dir, 'out', 'a.tar'))) {
+          const children = spawnSync('pgrep', ['-P', String(tracer.pid)], { encoding: 'utf8' })
+          node = Number(children.stdout.trim().split('\n')[0]) || undefined
+        }
+      }
+      if (node === undefined) throw new Error(`the first output never appeared: ${stderr}`)
+      process.kill(node, 'SIGINT')
+      await new Promise((r) => setTimeout(r, 200))
+      process.kill(node, 'SIGINT')
+      expect(await exited, stderr).toBe(4)
+      expect(stderr).toContain(
+        'reproof: stopped while writing; whether it was written is unknown, and a retry is safe',
+      )
+      // The output in place is whole; the retry puts the rest, and the temp file the stop
+      // left is an orphan the next run in that place removes.
+      expect(fs.readFileSync(path.join(dir, 'out', 'a.tar')).length).toBe(2048)
+      const retry = await normalize(dir, ['a.tar', 'b.tar', '-o', path.join(dir, 'out')])
+      expect(retry.code, retry.stderr).toBe(0)
+      expect(fs.readdirSync(path.join(dir, 'out')).sort()).toEqual(['a.tar', 'b.tar'])
     },
   )
 
