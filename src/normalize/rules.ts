@@ -30,6 +30,21 @@ export function stableMtime(mtime: number, rules: NormalizeRules): number {
   return rules.setMtime ? rules.epoch : Math.min(mtime, rules.epoch)
 }
 
+/**
+ * A zip member's stable time, Clojure's sources kept older than their compiled classes:
+ * Clojure loads a namespace's `__init.class` only when it is strictly newer than its
+ * `.clj` or `.cljc` (RT.load), so a jar whose every member has the epoch compiled every
+ * namespace from source again at each start. A source is given two seconds before the
+ * epoch, a DOS time's step (when the epoch is past 1980, whose first second is the
+ * earliest a DOS time holds); one already older keeps its own. Idempotent: a time two
+ * seconds before the epoch is kept by both setting and clamping.
+ */
+export function stableZipMtime(name: string, mtime: number, rules: NormalizeRules): number {
+  const stable = stableMtime(mtime, rules)
+  if (!/\.cljc?$/.test(name) || rules.epoch - 2 < DOS_EPOCH) return stable
+  return Math.min(stable, rules.epoch - 2)
+}
+
 const SPECIAL_BITS_REMOVED = ' setuid, setgid or sticky bits removed (the stable modes have none)'
 
 /** A member whose setuid, setgid or sticky bit a stable mode left out: its name's bytes and its mode. */

@@ -17,7 +17,7 @@ import {
   sortWheelRecord,
   stableExternalAttributes,
   stableExtraFields,
-  stableMtime,
+  stableZipMtime,
   stripManifestHostHeaders,
   specialBitsChange,
   type ExtraField,
@@ -649,7 +649,11 @@ async function planMember(job: ZipJob, member: Member): Promise<PlannedMember> {
   // The local header repeats the time and has extra fields of its own (the access
   // time of 0x5455 lives only there): both copies must be stable to be kept.
   const local = job.locals.get(entry) ?? readLocalHeader(job.fd, entry, where)
-  const stable = stableMtime(dosToSeconds(entry.lastModFileDate, entry.lastModFileTime), rules)
+  const stable = stableZipMtime(
+    member.name,
+    dosToSeconds(entry.lastModFileDate, entry.lastModFileTime),
+    rules,
+  )
   if (stable > DOS_LATEST) changes.lateTimes++
   const time = dosDateTime(stable)
   if (

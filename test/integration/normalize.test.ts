@@ -160,6 +160,59 @@ PY`,
     }
   })
 
+  it("keeps a Clojure namespace's source older than its compiled class, or Clojure compiles it again at each start", async () => {
+    // RT.load takes __init.class only when it is strictly newer than the .clj or .cljc.
+    // Both written after the epoch: set or clamped, both would get it.
+    const dir = makeTemp()
+    sh(
+      dir,
+      [
+        'mkdir -p my && echo "(ns my.core)" > my/core.clj && echo "(ns my.util)" > my/util.cljc',
+        'printf "\\xca\\xfe" > my/core__init.class && printf "\\xca\\xfe" > my/util__init.class',
+        'touch -d @1800000000 my/*.clj my/*.cljc && touch -d @1800000300 my/*.class',
+        'zip -q -X aot.jar my/core.clj my/util.cljc my/core__init.class my/util__init.class',
+      ].join(' && '),
+    )
+    const times = (file: string): Record<string, string> =>
+      JSON.parse(
+        sh(
+          dir,
+          `python3 -c "import json, zipfile; print(json.dumps({i.filename: '%04d-%02d-%02d %02d:%02d:%02d' % i.date_time for i in zipfile.ZipFile('${file}').infolist()}))"`,
+        ),
+      ) as Record<string, string>
+    // An odd epoch: a DOS time keeps even seconds, so one second less would be no older.
+    for (const args of [[], ['--clamp-mtime']]) {
+      const out = path.join(makeTemp(), 'aot.jar')
+      const run = await runCli([
+        'normalize',
+        '--epoch',
+        '1700000001',
+        ...args,
+        path.join(dir, 'aot.jar'),
+        '-o',
+        out,
+      ])
+      expect(run.code, run.stderr).toBe(0)
+      const t = times(out)
+      expect(t['my/core.clj']).toBe('2023-11-14 22:13:18')
+      expect(t['my/util.cljc']).toBe('2023-11-14 22:13:18')
+      expect(t['my/core__init.class']).toBe('2023-11-14 22:13:20')
+      // Normalizing again changes nothing.
+      const again = await runCli([
+        'normalize',
+        '--epoch',
+        '1700000001',
+        ...args,
+        out,
+        '--in-place',
+        '--json',
+      ])
+      expect((JSON.parse(again.stdout) as { files: NormalizeOutcome[] }).files[0]?.changed).toBe(
+        false,
+      )
+    }
+  })
+
   it('leaves an already normal file untouched in place, and says so', async () => {
     const dir = makeTemp()
     tree(dir, 'pkg')
