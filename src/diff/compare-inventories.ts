@@ -185,15 +185,26 @@ function shapesContent(field: string): boolean {
   )
 }
 
-/** The fields of `a` and `b` that differ, each name once; a missing one is "(absent)". */
+/**
+ * The fields of `a` and `b` that differ, each name once; a missing one is "(absent)".
+ * A zip's local-header field is kept only where it disagrees with the central directory:
+ * missing on one side, it is that side's central value (`local mtime` is its `mtime`), or
+ * said to agree with it; "(absent)" there read as a header with no time.
+ */
 export function diffFields(
   a: Record<string, string>,
   b: Record<string, string>,
 ): FieldDifference[] {
   const names = [...new Set([...Object.keys(a), ...Object.keys(b)])]
+  const value = (side: Record<string, string>, n: string): string => {
+    const own = side[n]
+    if (own !== undefined) return own
+    if (!n.startsWith('local ')) return '(absent)'
+    return side[n.slice('local '.length)] ?? '(as in its central directory)'
+  }
   return names
     .filter((n) => a[n] !== b[n])
-    .map((n) => ({ field: n, a: a[n] ?? '(absent)', b: b[n] ?? '(absent)' }))
+    .map((n) => ({ field: n, a: value(a, n), b: value(b, n) }))
 }
 
 /**

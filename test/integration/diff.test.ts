@@ -1987,13 +1987,22 @@ PY`,
       'local mtime',
     ])
     expect(timed.report?.items.flatMap((i) => i.hints.map((h) => h.cause))).toEqual(['timestamp'])
+    // A's local header agrees with its directory: its value is the directory's, never
+    // "(absent)", which read as a header with no time.
+    const [localTime] = timed.report?.items.flatMap((i) => i.fields ?? []) ?? []
+    const central = (report: DiffReport | undefined) =>
+      report?.items.flatMap((i) => i.fields ?? []).find((f) => f.field === 'version needed')
+    expect(localTime?.a).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(\d+\) \(DOS, no zone\)$/)
+    expect(localTime?.b).toMatch(/\(DOS, no zone\)$/)
+    expect(localTime?.a).not.toBe(localTime?.b)
+    expect(central(timed.report)).toBeUndefined()
     // The version a streaming reader needs, from the local header: named, and no cause
     // (no compressor's doing).
     const needs = await diff(path.join(dir, 'plain.zip'), path.join(dir, 'needs.zip'))
     expect(needs.code).toBe(1)
-    expect(needs.report?.items.flatMap((i) => (i.fields ?? []).map((f) => f.field))).toEqual([
-      'local version needed',
-    ])
+    expect(needs.report?.items.flatMap((i) => (i.fields ?? []).map((f) => [f.field, f.a]))).toEqual(
+      [['local version needed', expect.not.stringMatching(/absent/) as unknown]],
+    )
     expect(needs.report?.items.flatMap((i) => i.hints)).toEqual([])
   })
 
@@ -2027,7 +2036,7 @@ PY`,
     const { code, report } = await diff(path.join(dir, 'a.zip'), path.join(dir, 'b.zip'))
     expect(code).toBe(1)
     const item = (name: string) => report?.items.find((i) => i.path === `a.zip!${name}`)
-    expect(item('m2.txt')?.fields).toEqual([{ field: 'local crc32', a: '(absent)', b: 'deadbeef' }])
+    expect(item('m2.txt')?.fields).toEqual([{ field: 'local crc32', a: '20f03a47', b: 'deadbeef' }])
     expect(item('m2.txt')?.hints.map((h) => h.cause)).not.toContain('compression')
     expect(item('m1.txt')?.fields?.map((f) => f.field)).toEqual(['compressed bytes'])
     expect(item('m1.txt')?.hints.map((h) => h.cause)).toEqual(['compression'])
@@ -2081,7 +2090,7 @@ PY`,
     const renamed = await diff(path.join(dir, 'plain.zip'), path.join(dir, 'renamed.zip'))
     expect(renamed.report?.items.flatMap((i) => i.fields ?? [])).toContainEqual({
       field: 'local name',
-      a: '(absent)',
+      a: '(as in its central directory)',
       b: 'x.txt',
     })
     expect(renamed.report?.items.flatMap((i) => i.hints.map((h) => h.cause))).not.toContain(
