@@ -1153,8 +1153,14 @@ function modeHint(f: FieldDifference): Hint | undefined {
   const b = Number.parseInt(f.b, f.field === 'mode' ? 8 : 16)
   const changed = (f.field === 'mode' ? a ^ b : (a ^ b) >>> 16) & 0o7777
   // Only an MS-DOS attribute (the archive bit) or the file type bits differ (a writer's
-  // 0100644 against 0644): no permission did.
-  if (changed === 0) return undefined
+  // 0100644 against 0644): no permission did. Said so, not "no cause found", which sent
+  // people to rebuild one variation at a time for two writers' ways of storing a mode.
+  if (changed === 0)
+    return {
+      cause: 'unexplained',
+      evidence: `${f.field}: ${f.a} → ${f.b}: the same permissions; only ${f.field === 'mode' ? 'the file-type bits' : 'the file-type bits or an MS-DOS attribute (the archive bit)'} differ, as two archivers store a mode apart`,
+      fix: 'write the archive with one tool and its options (ar D, zip -X), or reproof normalize, which writes both alike',
+    }
   // Only group and other bits: what a umask takes away (022 against 002 for write, 077
   // against 022 for a private one, which takes the exec bits of group and other too).
   if (changed !== 0 && (changed & ~0o077) === 0) {

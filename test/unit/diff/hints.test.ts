@@ -624,10 +624,19 @@ describe('field hints', () => {
       `${n} records, the latest recorded ${latest} (times sha256 ab)`
     expect(times('file times', iso(5, '2024'), iso(6, '2024'))).toEqual([])
     expect(times('file times 2', iso(5, '2024'), iso(5, '2025'))).toEqual(['timestamp'])
-    // The MS-DOS archive bit alone is no permission.
-    expect(
-      fieldHints([{ field: 'external attributes', a: '0x81a40020', b: '0x81a40000' }]),
-    ).toEqual([])
+    // The MS-DOS archive bit alone is no permission, nor are the file-type bits (GNU ar's
+    // 100644 against `ar D`'s 644): said as what they are, never umask or permissions.
+    for (const [field, a, b] of [
+      ['external attributes', '0x81a40020', '0x81a40000'],
+      ['mode', '100644', '644'],
+    ] as const) {
+      const [hint, ...more] = fieldHints([{ field, a, b }])
+      expect(more).toEqual([])
+      expect(hint?.cause).toBe('unexplained')
+      expect(hint?.evidence).toContain(
+        `${field}: ${a} → ${b}: the same permissions; only the file-type bits`,
+      )
+    }
     expect(
       fieldHints([{ field: 'external attributes', a: '0x81a40000', b: '0x81ed0000' }])[0]?.cause,
     ).toBe('permissions')
