@@ -678,7 +678,16 @@ export class DiffEngine {
       file === undefined
         ? undefined
         : gzipMembers(file, this.budget, (head) => gzipBodyOffset(head, file)).catch(
-            () => undefined,
+            // The later headers are what could be read, and none is news; a stop or a
+            // limit crossed is: swallowed, Ctrl-C and the bound on entries went unheard.
+            (err: unknown) => {
+              if (
+                err instanceof ReproofError &&
+                (err.code === 'E_INTERRUPTED' || err.context.limit !== undefined)
+              )
+                throw err
+              return undefined
+            },
           )
     let x: Awaited<ReturnType<typeof gzipMembers>>
     let y: Awaited<ReturnType<typeof gzipMembers>>

@@ -55,6 +55,9 @@ export class Budget {
   }
 
   spendEntry(where: string): void {
+    // Every reader's loop over entries passes here: one of empty entries (a gzip of
+    // thousands of empty members) reads no chunk that would check.
+    throwIfAborted(this.signal)
     this.entries += 1
     if (this.entries > this.limits.maxEntries) {
       throw limitError(

@@ -1,6 +1,7 @@
 import { execFileSync, spawn } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
+import zlib from 'node:zlib'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { DiffReport } from '../../src/diff/report.js'
 import { Spool } from '../../src/formats/spool.js'
@@ -78,6 +79,49 @@ describe('reproof diff on large differing members', () => {
     expect(run.peakMiB).toBeLessThan(256)
     expect(listDir(tmp)).toEqual([])
   }, 120_000)
+  it('walks a gzip of thousands of empty members in bounded memory, and stops at SIGTERM', async () => {
+    // 5,000 empty members, then one that differs: each member's header was held in a
+    // 64 KiB buffer of its own (20,000 took 2.5 GB), and no check of a stop ran in the walk.
+    const dir = makeTemp()
+    const tmp = path.join(dir, 'tmp')
+    fs.mkdirSync(tmp)
+    const member = (data: Buffer) =>
+      Buffer.concat([
+        Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]),
+        zlib.deflateRawSync(data),
+        Buffer.from(new Uint32Array([zlib.crc32(data), data.length]).buffer),
+      ])
+    const empty = member(Buffer.alloc(0))
+    for (const [side, last] of [
+      ['a', 'x'],
+      ['b', 'y'],
+    ] as const)
+      fs.writeFileSync(
+        path.join(dir, `${side}.gz`),
+        Buffer.concat([...Array.from({ length: 5000 }, () => empty), member(Buffer.from(last))]),
+      )
+    const run = await diffMeasured(path.join(dir, 'a.gz'), path.join(dir, 'b.gz'), tmp)
+    expect(run.code, run.stderr).toBe(1)
+    expect(run.peakMiB).toBeLessThan(256)
+    // Stopped while it walks 20,000: it answers at once, not when the walk is done.
+    fs.writeFileSync(
+      path.join(dir, 'c.gz'),
+      Buffer.concat([...Array.from({ length: 20000 }, () => empty), member(Buffer.from('x'))]),
+    )
+    fs.writeFileSync(
+      path.join(dir, 'd.gz'),
+      Buffer.concat([...Array.from({ length: 20000 }, () => empty), member(Buffer.from('y'))]),
+    )
+    const started = Date.now()
+    const stopped = await spawnProgram(
+      [process.execPath, BIN, 'diff', path.join(dir, 'c.gz'), path.join(dir, 'd.gz')],
+      { env: { PATH: process.env.PATH ?? '', TMPDIR: tmp }, killAfterMs: 1500 },
+    )
+    expect(stopped.code, stopped.stderr).toBe(130)
+    expect(Date.now() - started).toBeLessThan(8000)
+    expect(listDir(tmp)).toEqual([])
+  }, 120_000)
+
   it('reports members in archive order, though it compares the ones it holds in memory first', async () => {
     // 'a.big' and 'c.big' (over 8 MiB) are spooled; 'b.small' and 'd.small' are held.
     const { dir, tmp } = tarPair((side) => {
