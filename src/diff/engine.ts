@@ -549,7 +549,8 @@ export class DiffEngine {
         const held = size <= MEMBER_MEMORY_BYTES ? hold(key, size) : undefined
         return held ?? spool.sink(`${path}!${key}`)
       }
-    const second = await this.scanBoth(path, format, a, b, fits)
+    // The same entries again: counted once, by the first read.
+    const second = await this.scanBoth(path, format, a, b, fits, this.budget.rereading())
     if (second === undefined) return [scanA.captured, scanB.captured]
     return [
       new Map([...scanA.captured, ...second[0].captured]),
@@ -810,10 +811,11 @@ export class DiffEngine {
     a: ByteSource,
     b: ByteSource,
     want: (side: 0 | 1) => WantMember,
+    budget: Budget = this.budget,
   ): Promise<[ScanResult, ScanResult] | undefined> {
     // Each format's reader (and its library) loads the first time that format is met.
     const scan = (source: ByteSource, side: 0 | 1): Promise<ScanResult> =>
-      ARCHIVES[format].scan(source, path, this.budget, want(side))
+      ARCHIVES[format].scan(source, path, budget, want(side))
     const results = await Promise.allSettled([scan(a, 0), scan(b, 1)])
     const [ra, rb] = results
     for (const [side, result] of [

@@ -28,14 +28,24 @@ export const DEFAULT_LIMITS: DiffLimits = {
 
 /** Counts work as it happens and stops it at the first limit crossed. */
 export class Budget {
-  private bytes = 0
-  private entries = 0
-
   constructor(
     readonly limits: DiffLimits,
     /** Aborted on Ctrl-C: the reader stops at its next chunk. */
     private readonly signal?: AbortSignal,
+    /** What was spent, shared with the budget of a second read of the same entries. */
+    private readonly spent = { bytes: 0, entries: 0 },
+    /** False for a second read of entries already counted (see rereading). */
+    private readonly countsEntries = true,
   ) {}
+
+  /**
+   * This budget for a second read of an archive's entries, already counted by the first:
+   * bytes and stops as before, entries not counted again. Counted twice, `--max-entries`
+   * stopped at half the entries it names, and its message overstated the input.
+   */
+  rereading(): Budget {
+    return new Budget(this.limits, this.signal, this.spent, false)
+  }
 
   /** Ctrl-C or SIGTERM: a writer that reads no input (the rewrite from a spool) stops here. */
   stopIfAborted(): void {
@@ -44,8 +54,8 @@ export class Budget {
 
   spendBytes(n: number, where: string): void {
     throwIfAborted(this.signal)
-    this.bytes += n
-    if (this.bytes > this.limits.maxBytes) {
+    this.spent.bytes += n
+    if (this.spent.bytes > this.limits.maxBytes) {
       throw limitError(
         where,
         `more than ${this.limits.maxBytes} decompressed bytes in all`,
@@ -58,8 +68,9 @@ export class Budget {
     // Every reader's loop over entries passes here: one of empty entries (a gzip of
     // thousands of empty members) reads no chunk that would check.
     throwIfAborted(this.signal)
-    this.entries += 1
-    if (this.entries > this.limits.maxEntries) {
+    if (!this.countsEntries) return
+    this.spent.entries += 1
+    if (this.spent.entries > this.limits.maxEntries) {
       throw limitError(
         where,
         `more than ${this.limits.maxEntries} archive entries in all`,

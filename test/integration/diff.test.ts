@@ -1854,6 +1854,12 @@ for name, body in (('a.tar', b'1'), ('b.tar', b'2')):
     )
     expect(entries.code).toBe(2)
     expect(entries.stderr).toContain('--max-entries')
+    // Each entry counted once, though the differing member is read in a second pass: 21
+    // entries a side (20 files and ./) pass at 42 and stop at 41.
+    const at = (n: number) =>
+      diff(path.join(dir, 'a.tar'), path.join(dir, 'b.tar'), '--max-entries', String(n))
+    expect((await at(42)).code).toBe(1)
+    expect((await at(41)).code).toBe(2)
     sh(
       dir,
       'cp a.tar a.n; cp b.tar b.n; for i in 1 2 3 4 5; do gzip -c a.n > a.m; mv a.m a.n; gzip -c b.n > b.m; mv b.m b.n; done',
