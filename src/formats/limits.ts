@@ -21,7 +21,10 @@ export const DEFAULT_LIMITS: DiffLimits = {
   maxBytes: 16 * 1024 ** 3,
   // Text and zero-filled images legitimately reach a few hundred; bombs reach millions.
   maxRatio: 1000,
-  maxEntries: 1_000_000,
+  // An entry read costs a few KiB while the comparison holds both inventories: 500,000
+  // in all (both sides) stays near a gigabyte. (Counted twice before, 1,000,000 stopped
+  // at this many; counted once, the bound on memory it kept is this one.)
+  maxEntries: 500_000,
   maxDepth: 8,
   maxMemberBytes: 256 * 1024 * 1024,
 }

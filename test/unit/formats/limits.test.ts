@@ -184,7 +184,7 @@ describe('the member size check', () => {
 })
 
 describe('the default limits', () => {
-  it('are the documented ones: 16 GiB, 1,000,000 members, 8 levels, 256 MiB a member, 1000-fold', () => {
+  it('are the documented ones: 16 GiB, 500,000 members, 8 levels, 256 MiB a member, 1000-fold', () => {
     const budget = new Budget(DEFAULT_LIMITS)
     budget.spendBytes(16 * 1024 ** 3, 'a')
     expect(
@@ -194,7 +194,7 @@ describe('the default limits', () => {
         }),
       ),
     ).toBe(true)
-    for (let i = 0; i < 1_000_000; i++) budget.spendEntry('a')
+    for (let i = 0; i < 500_000; i++) budget.spendEntry('a')
     expect(
       isLimitError(
         thrown(() => {
@@ -450,5 +450,40 @@ describe('zip members read from a file', () => {
       everythingWanted,
     )
     expect(captured.get('c.txt')?.buffer).toEqual(body)
+  })
+})
+
+describe('Budget.rereading', () => {
+  it('counts no entry twice, and still the bytes and a stop', () => {
+    const controller = new AbortController()
+    const budget = new Budget({ ...DEFAULT_LIMITS, maxEntries: 2, maxBytes: 10 }, controller.signal)
+    const again = budget.rereading()
+    budget.spendEntry('a')
+    budget.spendEntry('a')
+    // The second read of those two: no limit crossed.
+    again.spendEntry('a')
+    again.spendEntry('a')
+    expect(
+      isLimitError(
+        thrown(() => {
+          budget.spendEntry('a')
+        }),
+      ),
+    ).toBe(true)
+    // Bytes are one count for both.
+    again.spendBytes(10, 'a')
+    expect(
+      isLimitError(
+        thrown(() => {
+          budget.spendBytes(1, 'a')
+        }),
+      ),
+    ).toBe(true)
+    controller.abort()
+    expect(
+      thrown(() => {
+        again.spendEntry('a')
+      }),
+    ).toMatchObject({ code: 'E_INTERRUPTED' })
   })
 })
