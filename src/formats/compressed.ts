@@ -1,9 +1,10 @@
 import { spawn } from '../child-process.js'
+import fs from 'node:fs'
 import { PassThrough, Readable, Transform } from 'node:stream'
 import zlib from 'node:zlib'
 import { ReproofError } from '../errors.js'
 import type { Budget } from './limits.js'
-import type { ByteSource } from './source.js'
+import { openFlags, type ByteSource } from './source.js'
 import type { Compression } from './compressions.js'
 import { fromNameBytes } from '../file-names.js'
 import { isoTime } from './member.js'
@@ -157,7 +158,7 @@ export function decompressedSource(
             ? err
             : new ReproofError(
                 'E_INPUT',
-                `${inner.label}: corrupt ${format} data${zlibReason(err)}`,
+                `${inner.label}: ${format === 'xz' ? (largeXzDictionary(inner) ?? 'corrupt xz data') : `corrupt ${format} data`}${zlibReason(err)}`,
                 {
                   path: inner.label,
                 },
@@ -222,11 +223,82 @@ function decoderFor(
   return out
 }
 
+const XZ_MAGIC = Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00])
+
 // The check an xz stream carries (the low nibble of its second flags byte): none,
 // CRC32 and CRC64 the embedded decoder verifies; SHA-256 (rpm writes it) it cannot.
 const XZ_CHECK_SHA256 = 0x0a
 // The dictionary a hostile xz stream may ask for, at most: the largest preset (-9e) needs 64 MiB.
 const XZ_MEMORY_LIMIT = '256MiB'
+
+// The largest dictionary the embedded xz decoder takes: xz's largest preset (-9e) needs it.
+const XZ_DICTIONARY_LIMIT = 64 * 1024 * 1024
+
+/**
+ * Why an xz stream the embedded decoder refused is not corrupt, when that is so: its
+ * first block's LZMA2 dictionary is larger than the decoder takes (`xz --lzma2=dict=1536MiB`
+ * decodes with xz, and was called "corrupt xz data"). Read from the stream's first bytes,
+ * where they are at hand (a file, or bytes held); undefined otherwise.
+ */
+function largeXzDictionary(source: ByteSource): string | undefined {
+  let head: Buffer | undefined = source.buffer?.subarray(0, 64)
+  if (head === undefined && source.file !== undefined) {
+    try {
+      const fd = fs.openSync(source.file, openFlags(source))
+      try {
+        head = Buffer.alloc(64)
+        head = head.subarray(0, fs.readSync(fd, head, 0, 64, 0))
+      } finally {
+        fs.closeSync(fd)
+      }
+    } catch {
+      return undefined
+    }
+  }
+  const dictionary = head === undefined ? undefined : xzDictionaryBytes(head)
+  if (dictionary === undefined || dictionary <= XZ_DICTIONARY_LIMIT) return undefined
+  return `its xz dictionary of ${Math.ceil(dictionary / 2 ** 20)} MiB is more than the ${XZ_DICTIONARY_LIMIT / 2 ** 20} MiB reproof decodes (xz's largest preset, -9e, needs 64 MiB); not compared`
+}
+
+/**
+ * The dictionary size of an xz stream's first block, when its one filter (or last) is
+ * LZMA2 (xz-file-format 3.1 and 5.3.1), or undefined. Pure.
+ */
+export function xzDictionaryBytes(bytes: Buffer): number | undefined {
+  if (bytes.length < 14 || !bytes.subarray(0, 6).equals(XZ_MAGIC)) return undefined
+  let at = 12
+  const size = ((bytes[at] ?? 0) + 1) * 4
+  if (bytes[at] === 0 || at + size > bytes.length) return undefined
+  const flags = bytes[at + 1] ?? 0
+  at += 2
+  const varint = (): number | undefined => {
+    let value = 0
+    for (let i = 0; i < 9 && at < bytes.length; i++) {
+      const b = bytes[at++] ?? 0
+      value += (b & 0x7f) * 2 ** (7 * i)
+      if ((b & 0x80) === 0) return value
+    }
+    return undefined
+  }
+  if ((flags & 0x40) !== 0 && varint() === undefined) return undefined
+  if ((flags & 0x80) !== 0 && varint() === undefined) return undefined
+  let dictionary: number | undefined
+  for (let filter = 0; filter <= (flags & 0x03); filter++) {
+    const id = varint()
+    const propsSize = varint()
+    if (id === undefined || propsSize === undefined || at + propsSize > bytes.length)
+      return undefined
+    const prop = bytes[at] ?? 0
+    dictionary =
+      id === 0x21 && propsSize === 1 && prop <= 40
+        ? prop === 40
+          ? 2 ** 32 - 1
+          : (2 | (prop & 1)) * 2 ** (Math.floor(prop / 2) + 11)
+        : undefined
+    at += propsSize
+  }
+  return dictionary
+}
 
 function xzCheck(head: Buffer): number | undefined {
   return head.length >= 8 ? (head[7] ?? 0) & 0x0f : undefined

@@ -1840,6 +1840,20 @@ for name, body in (('a.tar', b'1'), ('b.tar', b'2')):
     )
   })
 
+  it('says an xz stream whose dictionary is over what it decodes is that, not corrupt', async () => {
+    const dir = makeTemp()
+    sh(
+      dir,
+      'echo hello | xz -c --lzma2=dict=128MiB > a.xz && echo bye | xz -c --lzma2=dict=128MiB > b.xz',
+    )
+    const { code, report } = await diff(path.join(dir, 'a.xz'), path.join(dir, 'b.xz'))
+    expect(code).toBe(1)
+    expect(report?.items.map((i) => [i.kind, i.message])).toContainEqual([
+      'error',
+      `${path.join(dir, 'a.xz')}: its xz dictionary of 128 MiB is more than the 64 MiB reproof decodes (xz's largest preset, -9e, needs 64 MiB); not compared`,
+    ])
+  })
+
   it('stops at the entry and depth limits', async () => {
     const files = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`f${i}`, `${i}`]))
     const dir = twoTrees(files, (b) => {
