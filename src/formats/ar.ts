@@ -57,6 +57,9 @@ export const scanAr: StreamScan = async (input, where, budget, want) => {
       continue
     } else if (/^\/[0-9]+$/.test(name) && longNames !== undefined) {
       const offset = Number(name.slice(1))
+      // Past the table, the name is no name: read as empty, two such members were one.
+      if (offset >= longNames.length)
+        throw bad(`long name /${offset} past the end of the name table (${longNames.length} bytes)`)
       const end = longNames.indexOf('/\n', offset)
       name = fromNameBytes(longNames.subarray(offset, end === -1 ? undefined : end))
     } else if (name.endsWith('/') && name !== '/') {

@@ -244,6 +244,25 @@ open('swap2.a', 'wb').write(bytes(d))"`,
   })
 })
 
+describe('ar long names', () => {
+  it('refuses a long name past the end of its name table, never reading it as no name', async () => {
+    const dir = makeTemp()
+    // Two members whose /N names lie past the 6-byte table: read as empty, they were one.
+    shellIn(dir)(
+      `python3 -c "
+def h(name, size): return (name.ljust(16) + '0'.ljust(12) + '0'.ljust(6) + '0'.ljust(6) + '644'.ljust(8) + str(size).ljust(10) + '\\x60\\n').encode()
+for side, data in (('a', b'one\\n'), ('b', b'two\\n')):
+    open(side + '.a', 'wb').write(b'!<arch>\\n' + h('//', 6) + b'x.o/\\n\\n' + h('/999', 4) + data + h('/1000', 4) + data)
+"`,
+    )
+    const { code, report } = await diff(dir, 'a.a', 'b.a')
+    expect(code).toBe(1)
+    expect(report?.items.map((i) => i.message)).toContain(
+      'side A: a.a: not a readable ar archive (long name /999 past the end of the name table (6 bytes))',
+    )
+  })
+})
+
 describe('cpio', () => {
   it('names a hard link that extracts to other bytes, though its own stored bytes are the same', async () => {
     const dir = makeTemp()
