@@ -82,7 +82,13 @@ export class Budget {
     }
   }
 
-  checkRatio(decompressed: number, compressed: number, where: string): void {
+  checkRatio(
+    decompressed: number,
+    compressed: number,
+    where: string,
+    /** The size is the one the archive declares, not bytes inflated: said so. */
+    declared = false,
+  ): void {
     // A reader that checks only the ratio (a walk of gzip members beside the tar's read)
     // stops at Ctrl-C too: it ran on for seconds after everything else had stopped.
     throwIfAborted(this.signal)
@@ -93,7 +99,7 @@ export class Budget {
     ) {
       throw limitError(
         where,
-        `decompresses to more than ${this.limits.maxRatio} times its compressed size`,
+        `${declared ? 'declares a size of' : 'decompresses to'} more than ${this.limits.maxRatio} times its compressed size`,
         '--max-ratio',
       )
     }

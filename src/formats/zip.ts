@@ -118,7 +118,7 @@ export async function scanZip(
       const isDir = name.endsWith('/') || (unixMode & S_IFMT) === S_IFDIR
       // A "link" with a large body is not one; do not hold it in memory as a target.
       const isLink = (unixMode & S_IFMT) === S_IFLNK && entry.uncompressedSize <= 4096
-      budget.checkRatio(entry.uncompressedSize, entry.compressedSize, `${where}!${name}`)
+      budget.checkRatio(entry.uncompressedSize, entry.compressedSize, `${where}!${name}`, true)
       const sink = isDir ? undefined : want(key, entry.uncompressedSize)
       const rawKey = crypto.createHash('sha256').update(`${entry.compressionMethod}:`)
       const local = bytes === undefined ? undefined : localHeader(bytes, entry, where)

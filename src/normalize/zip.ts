@@ -645,7 +645,7 @@ async function planMember(job: ZipJob, member: Member): Promise<PlannedMember> {
       `${where}!${member.name}: ${unread[1]}; reproof normalize does not rewrite such a member`,
       { path: where },
     )
-  budget.checkRatio(entry.uncompressedSize, entry.compressedSize, `${where}!${member.name}`)
+  budget.checkRatio(entry.uncompressedSize, entry.compressedSize, `${where}!${member.name}`, true)
   // The local header repeats the time and has extra fields of its own (the access
   // time of 0x5455 lives only there): both copies must be stable to be kept.
   const local = job.locals.get(entry) ?? readLocalHeader(job.fd, entry, where)
