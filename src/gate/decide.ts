@@ -317,14 +317,18 @@ export function firstRecordFromTheFuture(
   now: number,
 ): { index: number; why: string } | undefined {
   for (const [index, r] of records.entries()) {
-    const ms = Date.parse(r.at)
-    if (Number.isFinite(ms) && ms > now + CLOCK_SKEW_MS)
-      return {
-        index,
-        why: `its time ${r.at} is more than ${CLOCK_SKEW_MS / 60_000} minutes after this machine's, ${new Date(now).toISOString()}: no gate could have written it yet, or a clock is wrong`,
-      }
+    const why = timeFromTheFuture(r.at, now)
+    if (why !== undefined) return { index, why }
   }
   return undefined
+}
+
+/** Why a record's time `at` is one no gate could have written yet, as of `now`. Pure. */
+function timeFromTheFuture(at: string, now: number): string | undefined {
+  const ms = Date.parse(at)
+  return Number.isFinite(ms) && ms > now + CLOCK_SKEW_MS
+    ? `its time ${at} is more than ${CLOCK_SKEW_MS / 60_000} minutes after this machine's, ${new Date(now).toISOString()}: no gate could have written it yet, or a clock is wrong`
+    : undefined
 }
 
 /**
@@ -333,9 +337,7 @@ export function firstRecordFromTheFuture(
  * state it read, as `gate check` asks of each record (firstRecordFromTheFuture). Pure.
  */
 export function latestFromTheFuture(state: LedgerState, now: number): string | undefined {
-  const at = state.latestAt
-  if (at === undefined) return undefined
-  return firstRecordFromTheFuture([{ at } as LedgerRecord], now)?.why
+  return state.latestAt === undefined ? undefined : timeFromTheFuture(state.latestAt, now)
 }
 
 export function firstRecordNoGateWrites(
