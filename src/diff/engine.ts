@@ -33,7 +33,7 @@ import {
 } from './compare-inventories.js'
 import { comparePycs } from './pyc-diff.js'
 import { withStructureCauses } from './structure-causes.js'
-import { symbolTableMoved, symbolTableReordered } from '../formats/ar.js'
+import { symbolTableChange } from '../formats/ar.js'
 import {
   causesBetween,
   contentHints,
@@ -124,7 +124,7 @@ export class DiffEngine {
   private held = 0
   /**
    * Each ar archive's members by header offset, both sides, by the archive's path:
-   * what its symbol table's offsets name (see symbolTableMoved).
+   * what its symbol table's offsets name (see symbolTableChange).
    */
   private readonly arMembers = new Map<
     string,
@@ -1328,22 +1328,20 @@ function symbolTableHints(
   if (cut === -1 || (member !== '/' && member !== '/SYM64/')) return undefined
   const members = arMembers.get(path.slice(0, cut))
   if (members === undefined) return undefined
-  const wide = member === '/SYM64/'
-  const reordered = symbolTableReordered(a, b, wide, members)
-  if (reordered !== undefined)
+  const change = symbolTableChange(a, b, member === '/SYM64/', members)
+  if (change === undefined) return undefined
+  if (change.how === 'reordered')
     return [
       {
         cause: 'ordering',
-        evidence: `the same ${reordered} symbols, each in the same member, listed in another order: the table follows the order the members were archived in`,
+        evidence: `the same ${change.count} symbols, each in the same member, listed in another order: the table follows the order the members were archived in`,
         fix: 'archive the members in a fixed order: ar rcs lib.a $(sort $(OBJS)), or LC_ALL=C sort the list given to ar',
       },
     ]
-  const count = symbolTableMoved(a, b, wide, members)
-  if (count === undefined) return undefined
   return [
     {
       cause: 'derived',
-      evidence: `the same ${count} symbols, at other offsets: the members they are in moved, as members before them changed size`,
+      evidence: `the same ${change.count} symbols, at other offsets: the members they are in moved, as members before them changed size`,
       fix: 'follows from the members that differ: fix those',
     },
   ]

@@ -157,15 +157,11 @@ function offsetAt(table: SymbolTable, i: number, wide: boolean): number {
  * the linker takes its definition from there. Bounded by the bytes given: no count is
  * trusted beyond what they can hold.
  */
-export function symbolTableMoved(
-  a: Buffer,
-  b: Buffer,
+function movedIn(
+  [x, y]: [SymbolTable, SymbolTable],
   wide: boolean,
   members: MembersByOffset,
 ): number | undefined {
-  const pair = tablesOfOneCount(a, b, wide)
-  if (pair === undefined) return undefined
-  const [x, y] = pair
   const trim = (names: Buffer): Buffer => {
     let end = names.length
     while (end > 0 && names[end - 1] === 0) end--
@@ -186,15 +182,11 @@ export function symbolTableMoved(
  * parallel make wrote). Undefined otherwise (a symbol in another member is another
  * definition), or when either is not such a table.
  */
-export function symbolTableReordered(
-  a: Buffer,
-  b: Buffer,
+function reorderedIn(
+  [x, y]: [SymbolTable, SymbolTable],
   wide: boolean,
   members: MembersByOffset,
 ): number | undefined {
-  const pair = tablesOfOneCount(a, b, wide)
-  if (pair === undefined) return undefined
-  const [x, y] = pair
   // Each symbol with its member's key, in the table's order: the names split at their NULs.
   const entries = (table: SymbolTable, side: 0 | 1): string[] | undefined => {
     const out: string[] = []
@@ -222,4 +214,38 @@ export function symbolTableReordered(
   if (ea.every((e, i) => e === eb[i])) return undefined
   const sorted = (list: string[]): string => [...list].sort().join('\n')
   return sorted(ea) === sorted(eb) ? x.count : undefined
+}
+
+/**
+ * What two GNU ar symbol tables' difference is, each table read once: the same symbols
+ * in the same members listed in another order (`reordered`, see reorderedIn), or at other
+ * offsets of the same members (`moved`, see movedIn); undefined when neither.
+ */
+export function symbolTableChange(
+  a: Buffer,
+  b: Buffer,
+  wide: boolean,
+  members: MembersByOffset,
+): { how: 'moved' | 'reordered'; count: number } | undefined {
+  const pair = tablesOfOneCount(a, b, wide)
+  if (pair === undefined) return undefined
+  const reordered = reorderedIn(pair, wide, members)
+  if (reordered !== undefined) return { how: 'reordered', count: reordered }
+  const moved = movedIn(pair, wide, members)
+  return moved === undefined ? undefined : { how: 'moved', count: moved }
+}
+
+/** symbolTableChange's count when the symbols moved, for callers that ask only that. */
+export const symbolTableMoved = (...args: Parameters<typeof symbolTableChange>) =>
+  only('moved', symbolTableChange(...args))
+
+/** symbolTableChange's count when the symbols were reordered. */
+export const symbolTableReordered = (...args: Parameters<typeof symbolTableChange>) =>
+  only('reordered', symbolTableChange(...args))
+
+function only(
+  how: 'moved' | 'reordered',
+  change: ReturnType<typeof symbolTableChange>,
+): number | undefined {
+  return change?.how === how ? change.count : undefined
 }
