@@ -1,4 +1,5 @@
-import { parseJsonInput } from '../io/json-input.js'
+import { parseJsonBytes } from '../io/json-input.js'
+import { MAX_EPOCH } from '../config/epoch.js'
 import * as v from 'valibot'
 import { BUILD_RECORD_TYPE, type BuildRecord } from '../records/build-record.js'
 import { ReproofError } from '../errors.js'
@@ -8,6 +9,10 @@ import { NORMALIZED_FORMATS } from '../normalize/job.js'
 
 const MAX_RECORD_BYTES = 64 * 1024 * 1024
 const hex64 = v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits'))
+// JSON.parse reads 1e400 as Infinity, which a statement's JSON writes as null: a record's
+// numbers are whole ones a build could have given, and counts are never negative.
+const whole = v.pipe(v.number(), v.safeInteger('must be a whole number'))
+const count = v.pipe(whole, v.minValue(0, 'must not be negative'))
 // Names are joined to directories (`--sha512 <dir>`, a rebuild's output directory): each
 // a plain path inside one, and each once.
 const manifest = v.pipe(
@@ -28,7 +33,7 @@ const manifest = v.pipe(
         ),
       ),
       sha256: hex64,
-      size: v.number(),
+      size: count,
       executable: v.optional(v.literal(true)),
     }),
   ),
@@ -52,7 +57,7 @@ const RecordSchema = v.object({
       v.object({
         // A full commit id: SHA-1's 40 digits or SHA-256's 64, nothing between.
         commit: v.pipe(v.string(), v.regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/)),
-        commitTime: v.number(),
+        commitTime: whole,
         dirty: v.boolean(),
         // Signed as `git+<repository>`: an empty one named no repository.
         repository: v.optional(v.pipe(v.string(), v.minLength(1, 'the repository is empty'))),
@@ -66,8 +71,8 @@ const RecordSchema = v.object({
         ),
       }),
     ),
-    files: v.number(),
-    bytes: v.number(),
+    files: count,
+    bytes: count,
     // Records from before lockfiles were recorded have none.
     lockfiles: v.optional(
       v.array(
@@ -87,7 +92,7 @@ const RecordSchema = v.object({
   // Records from before outputs were left out of the snapshot have none.
   excludedOutputs: v.optional(v.array(v.string()), []),
   epoch: v.object({
-    value: v.number(),
+    value: v.pipe(count, v.maxValue(MAX_EPOCH, 'must be at most the year 9999')),
     source: v.picklist(['flag', 'config', 'environment', 'git', 'default']),
   }),
   environment: v.array(
@@ -167,8 +172,8 @@ const RecordSchema = v.object({
 
 /** Reads and validates a build record written by `reproof build --record`. */
 export function readBuildRecordFile(file: string): BuildRecord {
-  const text = readBounded(file, MAX_RECORD_BYTES, `--record ${file}`).toString('utf8')
-  const json = parseJsonInput(text, `--record ${file}`, file)
+  const bytes = readBounded(file, MAX_RECORD_BYTES, `--record ${file}`)
+  const json = parseJsonBytes(bytes, `--record ${file}`, file)
   const parsed = v.safeParse(RecordSchema, json)
   if (!parsed.success) {
     const issue = parsed.issues[0]

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { subjectNameWarnings } from '../attest/subject-names.js'
@@ -94,6 +95,7 @@ export async function buildAction(
       // The key the result is signed with is covered in the sandbox: the build runs
       // the caller's command, which could read it and ship it.
       ...(flags.key === undefined ? {} : { secretFiles: [flags.key] }),
+      ...(attest?.secretKey === undefined ? {} : { secretKey: attest.secretKey }),
       ...(onEvent === undefined ? {} : { onEvent }),
     })
     status?.stop()
@@ -211,8 +213,16 @@ function planAttestation(flags: BuildFlags, bundle: string, streams: Streams) {
     streams,
     { timeout: '--sign-timeout', retries: '--sign-retries' },
   )
-  if (signing.kind === 'key') loadPrivateKey(signing.key, signing.passphrase)
+  // Read now, so that a bad key costs no build; its public half finds copies of it in the tree.
+  const secretKey =
+    signing.kind === 'key'
+      ? {
+          publicKey: crypto.createPublicKey(loadPrivateKey(signing.key, signing.passphrase).key),
+          ...(signing.passphrase === undefined ? {} : { passphrase: signing.passphrase }),
+        }
+      : undefined
   return {
+    secretKey,
     options: { bundle, signing, statement: flags.statement, sha512From: undefined },
     context: builderContext(flags.builderId, streams.env, flags.keyless === true, 'reproof build'),
   }

@@ -9,7 +9,7 @@ export interface Epoch {
 
 // The largest value that every consumer we know of accepts: tar, zip and gcc all
 // handle times up to the year 9999, and beyond that the value is surely a mistake.
-const MAX_EPOCH = 253402300799
+export const MAX_EPOCH = 253402300799
 
 /**
  * Parses SOURCE_DATE_EPOCH as reproducible-builds.org specifies it: an ASCII decimal

@@ -1,5 +1,5 @@
 import fs from 'node:fs/promises'
-import { parseJsonInput } from '../io/json-input.js'
+import { parseJsonBytes, parseJsonInput } from '../io/json-input.js'
 import { readBounded } from '../io/read-bounded.js'
 import path from 'node:path'
 import * as v from 'valibot'
@@ -32,12 +32,12 @@ export async function loadBuildConfig(sourceDir: string): Promise<BuildConfig> {
       `${file}: a symbolic link; the configuration must be a file of the source tree`,
       { path: file },
     )
-  const text = readBounded(file, MAX_CONFIG_BYTES, file).toString('utf8')
-  return parseBuildConfig(text, file)
+  return parseBuildConfig(readBounded(file, MAX_CONFIG_BYTES, file), file)
 }
 
-export function parseBuildConfig(text: string, file: string): BuildConfig {
-  const json = parseJsonInput(text, file, file)
+export function parseBuildConfig(text: string | Buffer, file: string): BuildConfig {
+  const json =
+    typeof text === 'string' ? parseJsonInput(text, file, file) : parseJsonBytes(text, file, file)
   // valibot's objects accept arrays (they are objects to JavaScript); a config is not one.
   if (Array.isArray(json))
     throw new ReproofError('E_INPUT', `${file}: must be a JSON object`, { path: file })

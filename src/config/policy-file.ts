@@ -1,7 +1,6 @@
-import { isUtf8 } from 'node:buffer'
-import { parseJsonInput } from '../io/json-input.js'
 import * as v from 'valibot'
 import { ReproofError } from '../errors.js'
+import { parseJsonBytes } from '../io/json-input.js'
 import { readBounded } from '../io/read-bounded.js'
 
 /** `--policy <file>`: the policy flags of verify and gate as a JSON object; unknown keys are errors. */
@@ -30,13 +29,10 @@ export type PolicyFile = v.InferOutput<typeof PolicyFileSchema>
 const MAX_POLICY_BYTES = 1024 * 1024
 
 export function readPolicyFile(file: string): PolicyFile {
+  // Decoded leniently, two policies naming different builders would ask for the same
+  // one (every byte that is not UTF-8 read as U+FFFD), which a statement holding it met.
   const bytes = readBounded(file, MAX_POLICY_BYTES, `--policy ${file}`)
-  // Decoded leniently, every byte that is not UTF-8 became U+FFFD: two policies naming
-  // different builders asked for the same one, which a statement holding U+FFFD met.
-  if (!isUtf8(bytes))
-    throw new ReproofError('E_INPUT', `--policy ${file}: not UTF-8`, { path: file })
-  const text = bytes.toString('utf8')
-  const json = parseJsonInput(text, `--policy ${file}`, file)
+  const json = parseJsonBytes(bytes, `--policy ${file}`, file)
   // valibot's strictObject takes an array (every key of this one is optional), and `[]`
   // passed as a policy that asks nothing.
   if (typeof json !== 'object' || json === null || Array.isArray(json))

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer'
 import { ReproofError } from '../errors.js'
 
 /**
@@ -26,6 +27,16 @@ export function parseJsonInput(text: string, label: string, file: string): unkno
       { path: file },
     )
   return json
+}
+
+/**
+ * {@link parseJsonInput} of a file's bytes, which must be UTF-8 (as JSON's RFC 8259 asks
+ * of a file). Decoded leniently, every byte that is not became U+FFFD: two files that say
+ * different things read alike, and a record's `make\xff` was signed as `make\uFFFD`.
+ */
+export function parseJsonBytes(bytes: Buffer, label: string, file: string): unknown {
+  if (!isUtf8(bytes)) throw new ReproofError('E_INPUT', `${label}: not UTF-8`, { path: file })
+  return parseJsonInput(bytes.toString('utf8'), label, file)
 }
 
 /**

@@ -46,7 +46,7 @@ import { describeSource, readInputs, readSnapshot } from './read-inputs.js'
 import { hideSource } from './hide-source.js'
 import { firstFew } from '../first-few.js'
 import { withEveryDifference } from './every-difference.js'
-import { secretCopies } from './secret-copies.js'
+import { secretCopies, type SecretKey } from './secret-copies.js'
 
 export type { BuildEvent } from './run-twice.js'
 export type { AttributionResult } from './explain-variations.js'
@@ -62,6 +62,8 @@ export interface BuildDeps {
    * signed with (a build that read it shipped it inside the signed artifact).
    */
   secretFiles?: readonly string[]
+  /** That key, parsed: a copy of it in the source tree in another form is found too. */
+  secretKey?: SecretKey
   /**
    * Milliseconds since the epoch (Date.now by default): the record's start and finish,
    * and the runs' wall-clock window, which the explanation of a time in an artifact reads.
@@ -138,11 +140,16 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
   const inputs = await readInputs(options, deps.callerEnv, warnings)
   // A copy of the signing key in what the snapshot copies (tracked in git, a hard link, a
   // file of a tree that is no checkout) is in the build's sight whatever the sandbox hides.
-  const [copy] = secretCopies(options.source, inputs.entries, deps.secretFiles ?? [])
+  const [copy] = secretCopies(
+    options.source,
+    inputs.entries,
+    deps.secretFiles ?? [],
+    deps.secretKey,
+  )
   if (copy !== undefined)
     throw new ReproofError(
       'E_USAGE',
-      `--key ${toDisplayText(copy.secret)}: the source tree holds it (${toDisplayText(copy.rel)}), so the build's copy of the tree would too, and the build could ship it; keep the key outside what is built`,
+      `--key ${toDisplayText(copy.secret)}: the source tree holds ${copy.form === 'copy' ? 'it' : 'its private key in another form'} (${toDisplayText(copy.rel)}), so the build's copy of the tree would too, and the build could ship it; keep the key outside what is built`,
     )
   const parent = await chooseTempParent(
     options.tempDir === undefined

@@ -1,22 +1,36 @@
+import crypto from 'node:crypto'
 import fs from 'node:fs'
 import { toFsPath } from '../file-names.js'
 import type { SourceEntry } from '../sandbox/source-files.js'
 
 // A key file is a few hundred bytes; one past this is read for nothing.
 const MAX_SECRET_BYTES = 64 * 1024
+// A private key in DER is under 3 KB even for RSA-8192; a file past this is not one.
+const MAX_DER_BYTES = 8 * 1024
+
+/** The signing key as the copy check knows it: its public half, and what opens an encrypted copy. */
+export interface SecretKey {
+  publicKey: crypto.KeyObject
+  passphrase?: string
+}
 
 /**
- * The files the build's copy of the source would hold that are byte for byte one of
- * `secrets` (the signing key): at its path, through a hard link, or copied. The sandbox
- * covers the key where it is, not a copy the snapshot made: a build that read that
- * copy shipped the private key, signed. Only entries of a secret's size are read.
+ * The files the build's copy of the source would hold that are one of `secrets` (the
+ * signing key): at its path, through a hard link, or copied, byte for byte or, with the
+ * key known (`key`), in another form that holds the same private key (PEM or DER in any
+ * of the encodings Node reads, PEM inside another text or a JSON string, a JWK; an
+ * encrypted copy the same passphrase opens). The sandbox covers the key where it is, not
+ * a copy the snapshot made: a build that read that copy shipped the private key, signed.
+ * Only files of at most 64 KiB are read.
  */
 export function secretCopies(
   source: string,
   entries: readonly SourceEntry[],
   secrets: readonly string[],
-): { secret: string; rel: string }[] {
-  const found: { secret: string; rel: string }[] = []
+  key?: SecretKey,
+): { secret: string; rel: string; form: 'copy' | 'same key' }[] {
+  const found: { secret: string; rel: string; form: 'copy' | 'same key' }[] = []
+  const wanted = key?.publicKey.export({ type: 'spki', format: 'der' })
   for (const secret of secrets) {
     let bytes: Buffer
     try {
@@ -27,14 +41,73 @@ export function secretCopies(
       continue
     }
     for (const entry of entries) {
-      if (entry.kind !== 'file' || entry.size !== bytes.length) continue
+      if (entry.kind !== 'file') continue
+      if (entry.size !== bytes.length && (wanted === undefined || entry.size > MAX_SECRET_BYTES))
+        continue
+      let content: Buffer
       try {
-        if (fs.readFileSync(toFsPath(source, entry.rel)).equals(bytes))
-          found.push({ secret, rel: entry.rel })
+        content = fs.readFileSync(toFsPath(source, entry.rel))
       } catch {
         // Unreadable here: the snapshot meets it, and says so.
+        continue
       }
+      if (content.equals(bytes)) found.push({ secret, rel: entry.rel, form: 'copy' })
+      else if (wanted !== undefined && holdsKey(content, wanted, key?.passphrase))
+        found.push({ secret, rel: entry.rel, form: 'same key' })
     }
   }
   return found
+}
+
+/**
+ * Whether `content` holds the private key whose public key (SPKI DER) is `wanted`, in a
+ * form Node reads. Pure but for the parsing OpenSSL does.
+ */
+export function holdsKey(content: Buffer, wanted: Buffer, passphrase?: string): boolean {
+  const same = (input: crypto.PrivateKeyInput | crypto.JsonWebKeyInput): boolean => {
+    try {
+      return crypto
+        .createPublicKey(crypto.createPrivateKey(input))
+        .export({ type: 'spki', format: 'der' })
+        .equals(wanted)
+    } catch {
+      return false
+    }
+  }
+  const secret = passphrase === undefined ? {} : { passphrase }
+  if (content.length <= MAX_DER_BYTES && content[0] === 0x30) {
+    for (const type of ['pkcs8', 'sec1', 'pkcs1'] as const)
+      if (same({ key: content, format: 'der', type, ...secret })) return true
+  }
+  const text = content.toString('latin1')
+  // PEM blocks, also as a JSON or YAML string holds one (`\n` written as two characters).
+  for (const block of text.matchAll(
+    /-----BEGIN ([A-Z0-9 ]*PRIVATE KEY)-----[\s\S]*?-----END \1-----/g,
+  )) {
+    const pem = block[0].replace(/\\r/g, '').replace(/\\n/g, '\n')
+    if (same({ key: pem, format: 'pem', ...secret })) return true
+  }
+  // A JWK: an object with the private part `d`.
+  if (text.includes('"kty"') && text.includes('"d"')) {
+    let json: unknown
+    try {
+      json = JSON.parse(content.toString('utf8'))
+    } catch {
+      return false
+    }
+    const candidates = [json, ...(isKeySet(json) ? json.keys : [])]
+    for (const jwk of candidates)
+      if (
+        typeof jwk === 'object' &&
+        jwk !== null &&
+        'd' in jwk &&
+        same({ key: jwk as crypto.JsonWebKey, format: 'jwk' })
+      )
+        return true
+  }
+  return false
+}
+
+function isKeySet(json: unknown): json is { keys: unknown[] } {
+  return typeof json === 'object' && json !== null && 'keys' in json && Array.isArray(json.keys)
 }

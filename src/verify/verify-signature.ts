@@ -1,5 +1,5 @@
 import crypto from 'node:crypto'
-import { parseJsonInput } from '../io/json-input.js'
+import { parseJsonBytes } from '../io/json-input.js'
 import type { SerializedBundle } from '@sigstore/bundle'
 import { ReproofError } from '../errors.js'
 import { keyHint } from '../sign/keys.js'
@@ -689,7 +689,7 @@ async function loadTrustedRoot<T>(
     return root as unknown as T
   }
   const bytes = readBounded(file, MAX_ROOT_BYTES, `--trusted-root ${file}`)
-  const json = parseJsonInput(bytes.toString('utf8'), `--trusted-root ${file}`, file)
+  const json = parseJsonBytes(bytes, `--trusted-root ${file}`, file)
   const problem = trustedRootProblem(json)
   if (problem !== undefined)
     throw new ReproofError('E_INPUT', `--trusted-root ${file}: ${problem}`, { path: file })

@@ -586,6 +586,43 @@ describe('reproof attest with a key', () => {
       expect(run.stderr, what).toMatch(message)
       expect(fs.existsSync(bundle)).toBe(false)
     }
+    // Numbers a build never writes, and bytes that are not text: JSON.parse reads 1e400 as
+    // Infinity (signed as null), and a lenient decoding signed `make\xff` as `make\uFFFD`.
+    const text = JSON.stringify(original)
+    for (const [what, bytes, message] of [
+      [
+        'an epoch of 1e400',
+        Buffer.from(text.replace(/("epoch":\{"value":)\d+/, '$11e400')),
+        /must be a whole number at epoch\.value/,
+      ],
+      [
+        'an epoch past the year 9999',
+        Buffer.from(text.replace(/("epoch":\{"value":)\d+/, '$1253402300800')),
+        /must be at most the year 9999/,
+      ],
+      [
+        'a file count below zero',
+        Buffer.from(text.replace(/("files":)\d+/, '$1-3')),
+        /must not be negative at source\.files/,
+      ],
+      [
+        'a command that is not UTF-8',
+        Buffer.concat([
+          Buffer.from(text.slice(0, text.indexOf('"make"') + 5)),
+          Buffer.from([0xff]),
+          Buffer.from(text.slice(text.indexOf('"make"') + 5)),
+        ]),
+        /--record .*: not UTF-8$/m,
+      ],
+    ] as const) {
+      expect(bytes.equals(Buffer.from(text)), what).toBe(false)
+      fs.writeFileSync(record, bytes)
+      const bundle = path.join(dir, 'b.json')
+      const run = await attest(record, bundle, path.join(dir, 'k.key'))
+      expect(run.code, `${what}: ${run.stderr}`).toBe(2)
+      expect(run.stderr, what).toMatch(message)
+      expect(fs.existsSync(bundle)).toBe(false)
+    }
     // The same edits within the rules: signed.
     fs.writeFileSync(
       record,

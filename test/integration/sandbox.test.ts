@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process'
+import crypto from 'node:crypto'
 import fs from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
@@ -607,6 +608,17 @@ open('out.txt', 'w').write(said)`
     expect(linked.code).toBe(2)
     expect(linked.stderr).toContain('the source tree holds it (linked.key)')
     fs.rmSync(path.join(source, 'linked.key'))
+    // The same key in another form (SEC1, no last newline): the same private key.
+    const sec1 = crypto
+      .createPrivateKey(fs.readFileSync(key))
+      .export({ type: 'sec1', format: 'pem' }) as string
+    fs.writeFileSync(path.join(source, 'k.pem'), sec1.trimEnd())
+    const converted = await signed('b3.json')
+    expect(converted.code, converted.stderr).toBe(2)
+    expect(converted.stderr).toContain(
+      'the source tree holds its private key in another form (k.pem)',
+    )
+    fs.rmSync(path.join(source, 'k.pem'))
     // In a git checkout an ignored key is not copied: built, the key covered.
     fs.writeFileSync(path.join(source, '.gitignore'), 'secret/\nout.txt\n')
     fs.mkdirSync(path.join(source, 'secret'))

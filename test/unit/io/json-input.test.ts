@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { parseJsonInput, repeatedKey } from '../../../src/io/json-input.js'
+import { parseJsonBytes, parseJsonInput, repeatedKey } from '../../../src/io/json-input.js'
 import { ReproofError } from '../../../src/errors.js'
 
 describe('parseJsonInput', () => {
@@ -16,6 +16,23 @@ describe('parseJsonInput', () => {
     expect(thrown).toMatchObject({ code: 'E_INPUT', context: { path: 'p.json' } })
     expect((thrown as ReproofError).message).toMatch(/^--policy p\.json: not JSON \(.+\)$/)
     expect((thrown as ReproofError).cause).toBeInstanceOf(SyntaxError)
+  })
+})
+
+describe('parseJsonBytes', () => {
+  it('refuses bytes that are not UTF-8, which a lenient decoding reads as U+FFFD', () => {
+    const refused = (bytes: Buffer) => () => parseJsonBytes(bytes, '--record r.json', 'r.json')
+    expect(parseJsonBytes(Buffer.from('{"c":"make\u00e9"}'), 'l', 'f')).toEqual({ c: 'makeé' })
+    for (const bad of [[0xff], [0xc3], [0xed, 0xa0, 0x80], [0xc0, 0xaf]])
+      expect(
+        refused(Buffer.concat([Buffer.from('{"c":"make'), Buffer.from(bad), Buffer.from('"}')])),
+      ).toThrow(/^--record r\.json: not UTF-8$/)
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (text) => {
+        const json = JSON.stringify({ text })
+        expect(parseJsonBytes(Buffer.from(json), 'l', 'f')).toEqual(JSON.parse(json))
+      }),
+    )
   })
 })
 
