@@ -90,7 +90,12 @@ export function compareInventories(
       path,
       kind: 'order',
       order: { a: orderA.slice(first, first + 10), b: orderB.slice(first, first + 10) },
-      hints: [orderHint(orderA.slice(first), orderB.slice(first))],
+      hints: [
+        orderHint(orderA.slice(first), orderB.slice(first), {
+          common: commonA.length,
+          elsewhere: a.members.length - commonA.length + b.members.length - commonB.length,
+        }),
+      ],
     })
   }
   const all = new Set([...a.members.map(occurrencesA.of), ...b.members.map(occurrencesB.of)])

@@ -123,7 +123,7 @@ export function contentHints(
   ) {
     hints.push({
       cause: 'ordering',
-      evidence: `the same ${diff.text.removed.length} lines in another order${(a.at(-1) === 0x0a) !== (b.at(-1) === 0x0a) ? ', and only one side ends in a line break' : ''}`,
+      evidence: `the same ${lineCount(a)} lines in another order (${diff.text.removed.length} moved)${(a.at(-1) === 0x0a) !== (b.at(-1) === 0x0a) ? ', and only one side ends in a line break' : ''}`,
       fix: FIX.order,
     })
     if (context.localeVaried === true)
@@ -1040,7 +1040,10 @@ function fieldHint(f: FieldDifference, add: (hint: Hint) => void, contentDiffers
     // A list of every file's time that grew or shrank differs for the files, whatever
     // their times: a file added is no time stamp.
     const lists = TIME_LISTS.has(kind) ? [f.a, f.b].map(timeListLength) : []
-    if (lists[0] === lists[1]) add({ cause: 'timestamp', evidence, fix: known })
+    // A time on one side only is another layout (a .pyc checked by hash, which holds no
+    // time; a PE debug entry more), not a time that moved.
+    const oneSided = !TIME_LISTS.has(kind) && (f.a === '(absent)' || f.b === '(absent)')
+    if (lists[0] === lists[1] && !oneSided) add({ cause: 'timestamp', evidence, fix: known })
   } else if (
     f.field === 'mtime' ||
     f.field === 'local mtime' ||
@@ -1077,7 +1080,8 @@ function fieldHint(f: FieldDifference, add: (hint: Hint) => void, contentDiffers
       evidence,
       fix: 'cpio --reproducible (GNU cpio: --ignore-devno --renumber-inodes), or reproof normalize',
     })
-  } else if (['uid', 'gid', 'uname', 'gname'].includes(f.field)) {
+  } else if (/^(pax\.)?(uid|gid|uname|gname)$/.test(f.field)) {
+    // PAX's owner records too: a uid past the header's 8 octal digits is only there.
     add({ cause: 'user', evidence, fix: 'tar --owner=0 --group=0 --numeric-owner' })
   } else if (f.field === 'name' && (f.a.includes('/') || f.b.includes('/'))) {
     // A path in the header is where the build wrote the file; two bare names (`big1`,
@@ -1184,10 +1188,29 @@ function modeHint(f: FieldDifference): Hint | undefined {
   }
 }
 
-export function orderHint(a: readonly string[], b: readonly string[]): Hint {
+/**
+ * The order of the entries both sides hold, from where it first parts (`a`, `b`);
+ * `elsewhere` entries are on one side only or renamed, and are not "the same entries".
+ */
+export function orderHint(
+  a: readonly string[],
+  b: readonly string[],
+  { common, elsewhere }: { common: number; elsewhere: number } = { common: a.length, elsewhere: 0 },
+): Hint {
+  const which =
+    elsewhere === 0
+      ? 'same entries, different order'
+      : `the ${common} entries both sides hold, in another order (${elsewhere} more on one side only or renamed)`
   return {
     cause: 'ordering',
-    evidence: `same entries, different order: first ${a.slice(0, 3).join(', ')} vs ${b.slice(0, 3).join(', ')}`,
+    evidence: `${which}: first ${a.slice(0, 3).join(', ')} vs ${b.slice(0, 3).join(', ')}`,
     fix: 'add entries in sorted order: tar --sort=name; find . | LC_ALL=C sort | zip -X -@',
   }
+}
+
+/** Lines of a text, the last one counted whether or not it ends in a line break. */
+function lineCount(text: Buffer): number {
+  let n = 0
+  for (let i = text.indexOf(0x0a); i !== -1; i = text.indexOf(0x0a, i + 1)) n++
+  return n + (text.length > 0 && text.at(-1) !== 0x0a ? 1 : 0)
 }

@@ -1,4 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process'
+import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import zlib from 'node:zlib'
@@ -257,6 +258,52 @@ describe('reproof diff on nested and compressed members', () => {
     expect(messages).toContainEqual(
       expect.stringMatching(/zip\.gz: .*over the 17825792-byte limit/),
     )
+  })
+
+  it('compares content over --max-member-bytes by digest: the same is no difference, another is shown by digests', async () => {
+    const dir = makeTemp()
+    const content = crypto.randomBytes(3 * MiB)
+    fs.writeFileSync(path.join(dir, 'x'), content)
+    // The same content under two header times, and other content.
+    const gzip = (name: string, mtime: number, data: Buffer) => {
+      fs.writeFileSync(path.join(dir, 'x'), data)
+      fs.utimesSync(path.join(dir, 'x'), mtime, mtime)
+      fs.writeFileSync(
+        path.join(dir, name),
+        execFileSync('gzip', ['-c', path.join(dir, 'x')], { maxBuffer: 16 * MiB }),
+      )
+    }
+    gzip('a.gz', 1e9, content)
+    gzip('b.gz', 1e9 + 100, content)
+    gzip('c.gz', 1e9, Buffer.concat([content, Buffer.from('!')]))
+    const diff = async (b: string) => {
+      const run = await spawnProgram([
+        process.execPath,
+        BIN,
+        'diff',
+        '--json',
+        '--max-member-bytes',
+        '1M',
+        path.join(dir, 'a.gz'),
+        path.join(dir, b),
+      ])
+      expect(run.code, run.stderr).toBe(1)
+      return (JSON.parse(run.stdout) as DiffReport).items
+    }
+    const same = await diff('b.gz')
+    expect(same.map((i) => i.kind)).toEqual(['metadata'])
+    expect(same[0]?.hints.map((h) => h.cause)).toEqual(['timestamp'])
+    const other = await diff('c.gz')
+    const content3 = other.find((i) => i.kind === 'content')
+    expect(content3?.digests).toEqual([
+      crypto.createHash('sha256').update(content).digest('hex'),
+      crypto
+        .createHash('sha256')
+        .update(Buffer.concat([content, Buffer.from('!')]))
+        .digest('hex'),
+    ])
+    expect(content3?.sizes).toEqual([3 * MiB, 3 * MiB + 1])
+    expect(content3?.message).toMatch(/over the 1048576-byte limit.*; compared by digest only$/)
   })
 
   it('names a temporary directory it cannot write as the failure (exit 3), not the input', async () => {

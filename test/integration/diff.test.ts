@@ -944,6 +944,16 @@ PY`,
     expect(changed?.items[0]?.hints.map((h) => h.cause)).toEqual(['timestamp', 'unexplained'])
     // The constant the time does not explain is named, by its code object.
     expect(changed?.items[0]?.hints[1]?.evidence).toBe('constant 0 of <module>: 1 → 2')
+    // Checked by hash on one side: that side holds no time, so no time moved.
+    sh(
+      dir,
+      "echo 'X = 1' > b/m.py; cd b && python3 -c \"import py_compile; py_compile.compile('m.py', 'm.pyc', invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH)\"",
+    )
+    const hashed = (await diff(path.join(dir, 'a/m.pyc'), path.join(dir, 'b/m.pyc'))).report
+    expect(hashed?.items[0]?.fields).toContainEqual(
+      expect.objectContaining({ field: 'source mtime', b: '(absent)' }),
+    )
+    expect(hashed?.items[0]?.hints.map((h) => h.cause)).not.toContain('timestamp')
   })
 
   it('reads a .pyc by its code objects: the path it was compiled from, and the constants that changed', async () => {

@@ -201,6 +201,29 @@ describe('compareInventories', () => {
   })
 })
 
+describe('the order of the members', () => {
+  it('is "same entries" only when both sides hold the same members, and counts the others', () => {
+    fc.assert(
+      fc.property(inventoryArb, inventoryArb, (a, b) => {
+        const order = compareInventories('x.zip', a, b).items.find((i) => i.kind === 'order')
+        if (order === undefined) return
+        const same =
+          a.members.length === b.members.length &&
+          a.members.every((m) => b.members.some((n) => n.key === m.key))
+        const evidence = order.hints[0]?.evidence ?? ''
+        expect(order.hints[0]?.cause).toBe('ordering')
+        if (same) expect(evidence).toMatch(/^same entries, different order: /)
+        else {
+          const common = a.members.filter((m) => b.members.some((n) => n.key === m.key)).length
+          expect(evidence).toContain(
+            `the ${common} entries both sides hold, in another order (${a.members.length + b.members.length - 2 * common} more on one side only or renamed)`,
+          )
+        }
+      }),
+    )
+  })
+})
+
 describe('compareEntry', () => {
   const entryArb = fc.record({
     type: fc.constantFrom('file', 'directory', 'symlink'),

@@ -680,6 +680,10 @@ describe('field hints', () => {
     expect(causes('mtime')).toEqual(['timestamp'])
     expect(causes('pax.atime')).toEqual(['timestamp'])
     expect(causes('uname')).toEqual(['user'])
+    // A PAX record holds an owner past the header's digits (uid 5000000).
+    for (const field of ['pax.uid', 'pax.gid', 'pax.uname', 'pax.gname'])
+      expect(causes(field), field).toEqual(['user'])
+    expect(causes('pax.SCHILY.xattr.user.uid')).toEqual([])
     expect(causes('name')).toEqual([])
     expect(fieldHints([{ field: 'name', a: '/b/one/x', b: '/b/two/x' }])[0]?.cause).toBe(
       'build-path',
@@ -982,8 +986,10 @@ describe('lines in another order', () => {
     const [hint] = await hintsFor('b\na', 'a\nb\n')
     expect(hint?.cause).toBe('ordering')
     expect(hint?.evidence).toMatch(/, and only one side ends in a line break$/)
-    expect((await hintsFor('b\na\n', 'a\nb\n'))[0]?.evidence).toMatch(
-      /^the same \d+ lines in another order$/,
+    // Two lines, one of them moved (a line diff removes it and adds it elsewhere).
+    expect(hint?.evidence).toMatch(/^the same 2 lines in another order \(1 moved\)/)
+    expect((await hintsFor('b\na\nc\nd\n', 'a\nb\nc\nd\n'))[0]?.evidence).toBe(
+      'the same 4 lines in another order (1 moved)',
     )
   })
 })
