@@ -1153,6 +1153,10 @@ function sameButDates(a: string, b: string): boolean {
 }
 
 function modeHint(f: FieldDifference): Hint | undefined {
+  // A mode that is no number (a damaged header's `10 644`) is read as none: parseInt
+  // stopped at the space and read 010, and an exec bit was named for a broken field.
+  const number = f.field === 'mode' ? /^[0-7]{1,12}$/ : /^0x[0-9a-f]{1,8}$/i
+  if (!number.test(f.a) || !number.test(f.b)) return undefined
   const a = Number.parseInt(f.a, f.field === 'mode' ? 8 : 16)
   const b = Number.parseInt(f.b, f.field === 'mode' ? 8 : 16)
   const changed = (f.field === 'mode' ? a ^ b : (a ^ b) >>> 16) & 0o7777

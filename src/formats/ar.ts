@@ -84,7 +84,9 @@ export const scanAr: StreamScan = async (input, where, budget, want) => {
     // there alone.
     const padding = size % 2 === 1 ? await reader.read(1) : undefined
     if (size % 2 === 1 && padding === undefined) throw bad('truncated member padding')
-    const mode = Number.parseInt(field(40, 48) || '0', 8)
+    // Octal digits and nothing else: parseInt read a damaged `10 644` as 010.
+    const modeText = field(40, 48).trimStart() || '0'
+    const mode = /^[0-7]{1,8}$/.test(modeText) ? Number.parseInt(modeText, 8) : NaN
     const mtime = decimal(field(16, 28).trimStart() || '0')
     members.push({
       key,

@@ -197,6 +197,20 @@ make('b.tar', [('x', b'version one\\n'), ('x', b'version two\\n')])
 })
 
 describe('ar', () => {
+  it('shows a mode field that is no octal number as it stands, with no cause read into it', async () => {
+    const dir = makeTemp()
+    const sh = shellIn(dir)
+    sh('printf x > m && ar rcD a.a m && cp a.a b.a')
+    // The member's mode field (bytes 40 to 48 of its header, after the 8-byte magic).
+    const b = fs.readFileSync(path.join(dir, 'b.a'))
+    expect(b.toString('latin1', 8 + 40, 8 + 48)).toBe('644     ')
+    b.write('10 644  ', 8 + 40, 'latin1')
+    fs.writeFileSync(path.join(dir, 'b.a'), b)
+    const { report } = await diff(dir, 'a.a', 'b.a')
+    expect(fieldsOf(report)).toEqual(['m mode: 0644 → 10 644'])
+    expect(report?.items[0]?.hints.map((h) => h.cause)).not.toContain('permissions')
+  })
+
   it('calls a static library’s symbol table derived when only its offsets moved, not when its symbols changed', async () => {
     const dir = makeTemp()
     const sh = shellIn(dir)

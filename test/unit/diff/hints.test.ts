@@ -673,6 +673,13 @@ describe('field hints', () => {
     expect(
       fieldHints([{ field: 'external attributes', a: '0x81a40000', b: '0x81b40000' }])[0]?.cause,
     ).toBe('umask')
+    // A mode that is no number (a damaged ar header's `10 644`) gives no cause at all.
+    for (const [a, b] of [
+      ['0100644', '10 644'],
+      ['0644', 'not a number: "0000 644"'],
+      ['0644', '(none)'],
+    ] as const)
+      expect(fieldHints([{ field: 'mode', a, b }]), `${a} ${b}`).toEqual([])
   })
 
   it('maps times, owners, names and compression', () => {
