@@ -1,9 +1,10 @@
 import crypto from 'node:crypto'
 import fs from 'node:fs'
-import type { Readable } from 'node:stream'
+import { Transform, type Readable } from 'node:stream'
 import yauzl from 'yauzl'
 import { ReproofError } from '../errors.js'
 import { fromNameBytes } from '../file-names.js'
+import type { Compression } from './compressions.js'
 import type { Budget } from './limits.js'
 import { bufferSource, openFlags, readUpTo, type ByteSource } from './source.js'
 import { Spool } from './spool.js'
@@ -142,18 +143,26 @@ export async function scanZip(
           budget.spendBytes(raw.length, where)
           rawKey.update(raw)
         } else {
-          await eachChunk(await openEntry(zip, entry, where, false), budget, where, (chunk) =>
-            rawKey.update(chunk),
+          await eachChunk(
+            await openEntry(zip, entry, where, false, budget),
+            budget,
+            where,
+            (chunk) => rawKey.update(chunk),
           )
         }
       }
       // A link's target is read whatever the caller wants (4 KiB at most, above).
       const link = isLink ? memorySink(`${where}!${name}`) : undefined
       if (sink !== undefined || link !== undefined) {
-        await eachChunk(await openEntry(zip, entry, where, true), budget, where, (chunk) => {
-          sink?.add(chunk)
-          link?.add(chunk)
-        })
+        await eachChunk(
+          await openEntry(zip, entry, where, true, budget),
+          budget,
+          where,
+          (chunk) => {
+            sink?.add(chunk)
+            link?.add(chunk)
+          },
+        )
       }
       if (sink !== undefined) captured.set(key, sink.done())
       const target = link?.done().buffer
@@ -718,20 +727,90 @@ function nextEntry(zip: yauzl.ZipFile): Promise<yauzl.Entry | undefined> {
   })
 }
 
+/**
+ * The methods besides stored (0) and deflate (8), which yauzl reads, whose data is a
+ * stream of a compression reproof decodes: `zip -Z bzip2` writes 12, and 7-Zip, WinZip
+ * and Python's zipfile write these too.
+ */
+const STREAM_METHODS: Readonly<Record<number, Compression>> = { 12: 'bzip2', 93: 'zstd', 95: 'xz' }
+
+/** Streams whose bytes the decoder already charged to the budget (decompressedSource). */
+const CHARGED = new WeakSet<Readable>()
+
+/**
+ * An entry's data: as stored (`decompress` false), or decompressed. yauzl decodes only
+ * deflate; bzip2, zstd and xz members are decoded from their raw bytes here, under the
+ * same byte and ratio limits, and their size checked against the directory's.
+ */
 function openEntry(
   zip: yauzl.ZipFile,
   entry: yauzl.Entry,
   where: string,
   decompress: boolean,
+  budget: Budget,
 ): Promise<Readable> {
-  return new Promise((resolve, reject) => {
-    // Stored entries are never "decompressed"; yauzl refuses the option for them.
-    const options = entry.compressionMethod === 0 ? {} : { decompress }
+  const method = entry.compressionMethod
+  const label = `${where}!${nameOf(entry)}`
+  const decoded = decompress && method !== 0 && method !== 8 ? STREAM_METHODS[method] : undefined
+  if (decompress && method !== 0 && method !== 8 && decoded === undefined)
+    return Promise.reject(
+      new ReproofError(
+        'E_INPUT',
+        `${label}: compressed by method ${method}${METHOD_NAMES[method] === undefined ? '' : ` (${METHOD_NAMES[method]})`}, which reproof does not decompress (it reads stored, deflate, bzip2, zstd and xz members)`,
+        { path: label },
+      ),
+    )
+  // Stored entries are never "decompressed" (yauzl refuses the option for them), and
+  // the raw bytes of any other method are its data as stored.
+  const options =
+    method === 0 ? {} : method === 8 ? { decompress } : { decodeFileData: false as const }
+  return new Promise<Readable>((resolve, reject) => {
     zip.openReadStream(entry, options, (err, stream) => {
-      if (err !== null) reject(corrupt(`${where}!${nameOf(entry)}`, err))
+      if (err !== null) reject(corrupt(label, err))
       else resolve(stream)
     })
+  }).then(async (raw) => {
+    if (decoded === undefined) return raw
+    const { decompressedSource } = await import('./compressed.js')
+    const source = { label, size: entry.compressedSize, open: () => raw }
+    const out = decompressedSource(source, decoded, budget).open()
+    CHARGED.add(out)
+    return withSize(out, entry.uncompressedSize, label)
   })
+}
+
+/** `stream`, failing at its end when it did not hold `size` bytes (as yauzl checks for deflate). */
+function withSize(stream: Readable, size: number, label: string): Readable {
+  let seen = 0
+  const checked = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      seen += chunk.length
+      if (seen > size) callback(sizeError(label, size, `at least ${seen}`))
+      else callback(null, chunk)
+    },
+    flush(callback) {
+      callback(seen === size ? null : sizeError(label, size, String(seen)))
+    },
+  })
+  stream.on('error', (err) => checked.destroy(err))
+  checked.on('close', () => stream.destroy())
+  CHARGED.add(checked)
+  return stream.pipe(checked)
+}
+
+function sizeError(label: string, size: number, found: string): ReproofError {
+  return new ReproofError(
+    'E_INPUT',
+    `${label}: decompresses to ${found} bytes, where the zip's directory says ${size}`,
+    { path: label },
+  )
+}
+
+const METHOD_NAMES: Readonly<Record<number, string>> = {
+  9: 'deflate64',
+  14: 'LZMA',
+  98: 'PPMd',
+  99: 'AES encryption',
 }
 
 function corrupt(where: string, err: unknown): ReproofError {
@@ -749,8 +828,10 @@ async function eachChunk(
   where: string,
   use: (chunk: Buffer) => void,
 ): Promise<void> {
+  const charged = CHARGED.has(stream)
   for await (const chunk of stream as AsyncIterable<Buffer>) {
-    budget.spendBytes(chunk.length, where)
+    if (charged) budget.stopIfAborted()
+    else budget.spendBytes(chunk.length, where)
     use(chunk)
   }
 }

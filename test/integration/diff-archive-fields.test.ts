@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
+import zlib from 'node:zlib'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { DiffReport } from '../../src/diff/report.js'
 import { cleanupTemp, makeTemp, python, runCli, spawnCli } from '../helpers.js'
@@ -390,7 +391,96 @@ open('b.cpio', 'wb').write(newc([('f%d' % i, b'', 7 if i else 8, n) for i in ran
   })
 })
 
+/** A zip of one member `m` whose data is `compress(content)`, stored as `method`. */
+function oneMemberZip(content: Buffer, method: number, compress: (b: Buffer) => Buffer): Buffer {
+  const data = compress(content)
+  const crc = zlib.crc32(content)
+  const name = Buffer.from('m')
+  const common = (h: Buffer, at: number) => {
+    h.writeUInt16LE(63, at) // version needed: 6.3, for the methods of APPNOTE 6.3
+    h.writeUInt16LE(method, at + 4)
+    h.writeUInt16LE(0x5021, at + 8) // 2020-01-01
+    h.writeUInt32LE(crc, at + 10)
+    h.writeUInt32LE(data.length, at + 14)
+    h.writeUInt32LE(content.length, at + 18)
+    h.writeUInt16LE(name.length, at + 22)
+  }
+  const local = Buffer.alloc(30)
+  local.writeUInt32LE(0x04034b50, 0)
+  common(local, 4)
+  const central = Buffer.alloc(46)
+  central.writeUInt32LE(0x02014b50, 0)
+  central.writeUInt16LE(63, 4)
+  common(central, 6)
+  const end = Buffer.alloc(22)
+  end.writeUInt32LE(0x06054b50, 0)
+  end.writeUInt16LE(1, 8)
+  end.writeUInt16LE(1, 10)
+  end.writeUInt32LE(46 + name.length, 12)
+  end.writeUInt32LE(30 + name.length + data.length, 16)
+  return Buffer.concat([local, name, data, central, name, end])
+}
+
 describe('zip', () => {
+  it('decompresses bzip2 members as zip -Z bzip2 writes them, and names a method it cannot read', async () => {
+    const dir = makeTemp()
+    python(
+      dir,
+      `
+import zipfile
+def mk(path, content, method, name='m'):
+    with zipfile.ZipFile(path, 'w') as z:
+        i = zipfile.ZipInfo(name, (2020, 1, 1, 0, 0, 0)); i.compress_type = method
+        z.writestr(i, content)
+lines = ''.join(f'{n}\\n' for n in range(5000)).encode()
+mk('b1.zip', lines, zipfile.ZIP_BZIP2)
+mk('b2.zip', lines.replace(b'\\n4000\\n', b'\\n4000 changed\\n'), zipfile.ZIP_BZIP2)
+mk('l1.zip', b'one\\n' * 100, zipfile.ZIP_LZMA)
+mk('l2.zip', b'two\\n' * 100, zipfile.ZIP_LZMA)
+`,
+    )
+    expect(execFileSync('zipinfo', [path.join(dir, 'b1.zip')], { encoding: 'utf8' })).toContain(
+      'bzp2',
+    )
+    // The line that changed, from the decompressed members.
+    const bzip2 = await diff(dir, 'b1.zip', 'b2.zip')
+    expect(bzip2.code, bzip2.stderr).toBe(1)
+    const item = bzip2.report?.items.find((i) => i.path === 'b1.zip!m' && i.kind === 'content')
+    expect(item?.text?.unified).toContain('+4000 changed')
+    // A bzip2 member whose data is damaged: an error, never the same content.
+    const damaged = fs.readFileSync(path.join(dir, 'b1.zip'))
+    damaged[200] = (damaged[200] ?? 0) ^ 0xff
+    fs.writeFileSync(path.join(dir, 'b3.zip'), damaged)
+    const broken = await diff(dir, 'b1.zip', 'b3.zip')
+    expect(broken.code).toBe(1)
+    expect(broken.report?.items.map((i) => i.message ?? '')).toContainEqual(
+      expect.stringMatching(/^side B: .*!m: corrupt bzip2 data/),
+    )
+    // Zstandard (93) and xz (95), as 7-Zip and WinZip write them: written here by hand.
+    for (const [method, compress] of [
+      [93, (b: Buffer) => zlib.zstdCompressSync(b)],
+      [95, (b: Buffer) => execFileSync('xz', ['-c'], { input: b })],
+    ] as const) {
+      for (const [name, content] of [
+        [`${method}a.zip`, 'same\n'.repeat(500)],
+        [`${method}b.zip`, `${'same\n'.repeat(499)}other\n`],
+      ] as const)
+        fs.writeFileSync(path.join(dir, name), oneMemberZip(Buffer.from(content), method, compress))
+      const run = await diff(dir, `${method}a.zip`, `${method}b.zip`)
+      expect(run.code, run.stderr).toBe(1)
+      const text = run.report?.items.find((i) => i.kind === 'content' && i.path.endsWith('!m'))
+        ?.text?.unified
+      expect(text, String(method)).toContain('+other')
+      expect((await diff(dir, `${method}a.zip`, `${method}a.zip`)).code).toBe(0)
+    }
+    // LZMA is not read: said so by its method, and the member is not called the same.
+    const lzma = await diff(dir, 'l1.zip', 'l2.zip')
+    expect(lzma.code).toBe(1)
+    expect(lzma.report?.items.map((i) => i.message ?? '')).toContainEqual(
+      'side A: l1.zip!m: compressed by method 14 (LZMA), which reproof does not decompress (it reads stored, deflate, bzip2, zstd and xz members)',
+    )
+  })
+
   // A zip whose central directory leaves out its first entry, which a streaming reader
   // (Java's ZipInputStream) still takes; then another member that differs.
   const HIDDEN = `
