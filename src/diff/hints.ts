@@ -1087,6 +1087,14 @@ function fieldHint(f: FieldDifference, add: (hint: Hint) => void, contentDiffers
     // A path in the header is where the build wrote the file; two bare names (`big1`,
     // `big2`) are two files, which says nothing of where either was built.
     add({ cause: 'build-path', evidence, fix: 'gzip -n leaves the file name out of the header' })
+  } else if (f.field === 'name') {
+    // Two bare names, or a name on one side only (gzip against gzip -n): no cause to
+    // name, but the header field that holds it, and how to leave it out, are known.
+    add({
+      cause: 'unexplained',
+      evidence: `the gzip header holds the name of the file compressed, and it differs (${evidence})`,
+      fix: 'gzip -n leaves the file name out of the header (or reproof normalize)',
+    })
   } else if (f.field === 'unique font identifier' && sameButDates(f.a, f.b)) {
     add({
       cause: 'timestamp',

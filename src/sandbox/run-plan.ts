@@ -392,7 +392,7 @@ const APPLY: Record<VariationName, Applier> = {
       // The snapshot sets the source's access and modification times; no call sets a
       // change or birth time, which is when each run's copy was made, both before run A
       // starts; HOME and TMPDIR are made then too.
-      note: "the source's change and birth times (stat -c %Z, %W) are when its snapshot was copied, and the times of the HOME and TMPDIR reproof makes when they were made, within a second of each other in both runs: a time read from one of them (not written by the build) is not varied",
+      note: "the source's change and birth times (stat -c %Z, %W) are when its snapshot was copied, and the times of the HOME and TMPDIR reproof makes when they were made, within a second of each other in both runs: a time read from one of them (not written by the build) is not varied; whether run B kept its lead is checked on the files both runs left and on when their commands ended, not on files written and removed while run A had fallen behind",
     })
   },
   ordering: (name, { b, record }) => {

@@ -691,7 +691,9 @@ describe('field hints', () => {
     for (const field of ['pax.uid', 'pax.gid', 'pax.uname', 'pax.gname'])
       expect(causes(field), field).toEqual(['user'])
     expect(causes('pax.SCHILY.xattr.user.uid')).toEqual([])
-    expect(causes('name')).toEqual([])
+    // Two bare names are two files, not two places: no build path, but the fix is known.
+    expect(causes('name')).toEqual(['unexplained'])
+    expect(fieldHints([{ field: 'name', a: 'f1', b: '(absent)' }])[0]?.fix).toMatch(/^gzip -n/)
     expect(fieldHints([{ field: 'name', a: '/b/one/x', b: '/b/two/x' }])[0]?.cause).toBe(
       'build-path',
     )
