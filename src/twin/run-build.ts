@@ -613,10 +613,14 @@ async function collectOutputs(
   warnings: string[],
   { unmatchedAllowed }: { unmatchedAllowed: boolean },
 ) {
-  const collected = {
-    a: await collectManifest(roots.a, outputs, { seenAs: plan.runs.a.layout.root }),
-    b: await collectManifest(roots.b, outputs, { seenAs: plan.runs.b.layout.root }),
+  const collect = async (side: 'a' | 'b') => {
+    try {
+      return await collectManifest(roots[side], outputs, { seenAs: plan.runs[side].layout.root })
+    } catch (err) {
+      throw unreadableOutput(err, roots[side], side) ?? err
+    }
   }
+  const collected = { a: await collect('a'), b: await collect('b') }
   const special = [...new Set([...collected.a.special, ...collected.b.special])].sort()
   // One that only one run made is a difference in what the runs left, named as such.
   const inA = new Set(collected.a.special)
@@ -708,4 +712,23 @@ function rootName(source: string): string {
 
 function isEffective(variations: readonly VariationRecord[], name: string): boolean {
   return variations.some((v) => v.name === name && v.status === 'effective')
+}
+
+/**
+ * An output the build left so that reproof cannot read it (a file made 000, a directory
+ * 0311), as the build's failure: reproof runs as an ordinary user, and the build's
+ * `chmod` holds for it. Anything else is not this (undefined).
+ */
+function unreadableOutput(err: unknown, root: string, side: 'a' | 'b'): ReproofError | undefined {
+  const code = (err as NodeJS.ErrnoException | null)?.code
+  const at = (err as NodeJS.ErrnoException | null)?.path
+  if ((code !== 'EACCES' && code !== 'EPERM') || typeof at !== 'string') return undefined
+  const rel = path.relative(root, at)
+  if (rel.startsWith('..') || path.isAbsolute(rel)) return undefined
+  return new ReproofError(
+    'E_BUILD',
+    `run ${side.toUpperCase()} left ${toDisplayText(rel === '' ? '.' : rel)} where reproof cannot read it (permission denied): its outputs cannot be hashed; leave them readable (chmod u+r, and u+rx for a directory)`,
+    { path: rel },
+    { cause: err },
+  )
 }

@@ -978,4 +978,38 @@ asUser('the sandbox for an unprivileged user', () => {
       fs.rmSync(top, { recursive: true, force: true })
     }
   })
+
+  it('names an output the build left unreadable to it as the build failing (exit 3)', async () => {
+    const top = fs.mkdtempSync(path.join(os.tmpdir(), 'reproof-nobody-'))
+    try {
+      fs.chmodSync(top, 0o755)
+      const source = path.join(top, 'src')
+      const work = path.join(top, 'work')
+      fs.mkdirSync(source)
+      fs.mkdirSync(work)
+      for (const [what, last] of [
+        ['out/z', 'chmod 000 out/z'],
+        ['out/sub', 'chmod 000 out/sub'],
+      ] as const) {
+        fs.writeFileSync(
+          path.join(source, 'build.sh'),
+          `mkdir -p out/sub && echo x > out/z && echo y > out/sub/w && ${last}\n`,
+        )
+        for (const p of [top, source, work, path.join(source, 'build.sh')])
+          fs.chownSync(p, 65534, 65534)
+        // prettier-ignore
+        const run = await spawnProgram([
+          'runuser', '-u', 'nobody', '--', process.execPath, BIN, 'build', '-C', source,
+          '--temp-dir', work, '--out-dir', work, '-o', 'out', '--', 'sh', 'build.sh',
+        ])
+        expect(run.code, run.stderr).toBe(3)
+        expect(run.stderr).toContain(
+          `reproof: run A left ${what} where reproof cannot read it (permission denied)`,
+        )
+        expect(run.stderr).not.toContain('internal error')
+      }
+    } finally {
+      fs.rmSync(top, { recursive: true, force: true })
+    }
+  })
 })
