@@ -216,10 +216,7 @@ function planAttestation(flags: BuildFlags, bundle: string, streams: Streams) {
   // Read now, so that a bad key costs no build; its public half finds copies of it in the tree.
   const secretKey =
     signing.kind === 'key'
-      ? {
-          publicKey: crypto.createPublicKey(loadPrivateKey(signing.key, signing.passphrase).key),
-          ...(signing.passphrase === undefined ? {} : { passphrase: signing.passphrase }),
-        }
+      ? { publicKey: crypto.createPublicKey(loadPrivateKey(signing.key, signing.passphrase).key) }
       : undefined
   return {
     secretKey,

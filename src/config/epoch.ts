@@ -55,7 +55,15 @@ export function chooseEpoch(candidates: {
     }
   }
   if (candidates.gitCommitTime !== undefined) {
-    return { value: candidates.gitCommitTime, source: 'git' }
+    // Checked as any other: a commit dated before 1970 or past the year 9999 (git takes
+    // both) made an epoch the record reader, and every tool after it, refuses.
+    return {
+      value: parseEpoch(
+        String(candidates.gitCommitTime),
+        "the commit's time (git), taken as the epoch",
+      ),
+      source: 'git',
+    }
   }
   return { value: 0, source: 'default' }
 }

@@ -156,13 +156,26 @@ export function compareEntry(
             // is hashed with its holes made again: another map of the same file is.)
             ...(contentDiffers || fields.some((f) => shapesContent(f.field))
               ? {}
-              : { message: 'content identical' }),
+              : (declaredAside(fields) ?? { message: 'content identical' })),
           },
         ]
   return { items, contentDiffers }
 }
 
 const FOLLOW_CONTENT = new Set(['crc32', 'size'])
+
+/**
+ * The same stored bytes under another declared check or size (a zip directory's): the
+ * data decodes alike, but a reader that stops at the declared size (Python's zipfile)
+ * extracts other content, and one that checks the CRC refuses a side. Not "identical".
+ */
+function declaredAside(fields: readonly FieldDifference[]): { message: string } | undefined {
+  const declared = fields.filter((f) => FOLLOW_CONTENT.has(f.field)).map((f) => f.field)
+  if (declared.length === 0) return undefined
+  return {
+    message: `the same stored data, but its declared ${declared.join(' and ')} ${declared.length === 1 ? 'differs' : 'differ'}: a reader that stops at the declared size extracts other content, one that checks the CRC refuses a side`,
+  }
+}
 
 /**
  * The fields left out beside content that differs (a zip member's check and size), as

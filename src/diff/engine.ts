@@ -154,7 +154,7 @@ export class DiffEngine {
       if (a.buffer !== undefined && b.buffer !== undefined && a.buffer.equals(b.buffer)) return
       if (digests !== undefined && digests[0] === digests[1]) return
       this.budget.checkDepth(depth, path)
-      const [headA, headB] = await Promise.all([readHead(a, 1024), readHead(b, 1024)])
+      const [headA, headB] = await bothSides(readHead(a, 1024), readHead(b, 1024))
       const [kindA, kindB] = [detectFormat(headA), detectFormat(headB)]
       if (
         kindA.kind === 'compressed' &&
@@ -175,7 +175,7 @@ export class DiffEngine {
     } catch (err) {
       if (endsTheDiff(err)) throw err
       if (isMemberTooLarge(err)) {
-        await this.compareByDigest(path, a, b, err.message)
+        await this.compareByDigest(path, a, b)
       } else {
         this.items.push({ path, kind: 'error', message: errorText(err), hints: [] })
       }
@@ -188,15 +188,10 @@ export class DiffEngine {
    * content is no difference (a gzip's header alone differed, its 300 MB inside did not);
    * other content is reported with both digests and sizes, and why it was not shown.
    */
-  private async compareByDigest(
-    path: string,
-    a: ByteSource,
-    b: ByteSource,
-    why: string,
-  ): Promise<void> {
+  private async compareByDigest(path: string, a: ByteSource, b: ByteSource): Promise<void> {
     let sums: [{ sha256: string; size: number }, { sha256: string; size: number }]
     try {
-      sums = await Promise.all([this.sizedDigestOf(a), this.sizedDigestOf(b)])
+      sums = [await this.sizedDigestOf(a), await this.sizedDigestOf(b)]
     } catch (err) {
       if (endsTheDiff(err)) throw err
       this.items.push({ path, kind: 'error', message: errorText(err), hints: [] })
@@ -208,7 +203,8 @@ export class DiffEngine {
       kind: 'content',
       digests: [sums[0].sha256, sums[1].sha256],
       sizes: [sums[0].size, sums[1].size],
-      message: `${why}; compared by digest only`,
+      // The sizes read through, not how far the first read went before it stopped.
+      message: `over the ${this.budget.limits.maxMemberBytes}-byte limit of a member compared for content (raise it with --max-member-bytes): compared by digest and size only`,
       hints: [],
     })
   }
@@ -882,10 +878,10 @@ export class DiffEngine {
   ): Promise<void> {
     const suffix = layers.map((l) => `.${l}`).join('')
     for (const side of [a, b]) if (side.size >= 0) this.budget.checkMemberSize(side.size, path)
-    const [heldA, heldB] = await Promise.all([
+    const [heldA, heldB] = await bothSides(
       readUpTo(a, LEAF_MEMORY_BYTES),
       readUpTo(b, LEAF_MEMORY_BYTES),
-    ])
+    )
     if (!('whole' in heldA) || !('whole' in heldB)) {
       // Each side goes on from where it stands: read once, charged to the budget once.
       const reading = (held: typeof heldA): Reading =>
@@ -1301,6 +1297,17 @@ function contentDigests(a: MemberInfo, b: MemberInfo): { digests?: [string, stri
   return a.sha256.startsWith('zip:') || b.sha256.startsWith('zip:')
     ? {}
     : { digests: [a.sha256, b.sha256] }
+}
+
+/**
+ * Both sides' reads, read side by side; when both fail, A's failure is the one reported
+ * (not whichever came first, which made the same pair's report name either side).
+ */
+async function bothSides<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
+  const [x, y] = await Promise.allSettled([a, b])
+  if (x.status === 'rejected') throw x.reason
+  if (y.status === 'rejected') throw y.reason
+  return [x.value, y.value]
 }
 
 /** The SHA-256 of what a source holds, read through once more. */

@@ -9,6 +9,8 @@ import type { Compression } from './compressions.js'
 import { fromNameBytes } from '../file-names.js'
 import { isoTime } from './member.js'
 import { zstdContent } from './zstd-frames.js'
+import { Spool } from './spool.js'
+import { findOnPath } from '../sandbox/find-on-path.js'
 
 const GZIP_OS: Record<number, string> = {
   0: 'FAT',
@@ -102,6 +104,8 @@ export function decompressedSource(
   budget: Budget,
   /** The stream's first bytes, where the caller has them: an xz stream's check type is there. */
   head?: Buffer,
+  /** A zip member's bzip2 data: one stream, nothing after it. */
+  { oneStream = false }: { oneStream?: boolean } = {},
 ): ByteSource {
   return {
     label: inner.label,
@@ -144,12 +148,21 @@ export function decompressedSource(
           )
         },
       })
+      // xz through the xz program wherever it is installed: it reads every check type,
+      // and streams decode side by side (the embedded decoder holds one lock for all).
       const decoder =
-        format === 'xz' && head !== undefined && xzCheck(head) === XZ_CHECK_SHA256
+        format === 'xz' &&
+        (xzProgramPath() !== undefined || (head !== undefined && xzCheck(head) === XZ_CHECK_SHA256))
           ? xzProgram(input, inner.label)
-          : decoderFor(format, input, inner.label, (produced) => {
-              budget.checkRatio(produced, consumed, inner.label)
-            })
+          : decoderFor(
+              format,
+              input,
+              inner.label,
+              (produced) => {
+                budget.checkRatio(produced, consumed, inner.label)
+              },
+              oneStream,
+            )
       // The decoder's own complaints are the input's; an error of reproof's (a missing
       // program) keeps its code.
       decoder.on('error', (err: Error) =>
@@ -185,6 +198,7 @@ function decoderFor(
   label: string,
   /** Told how much a decoder that writes in bursts (bzip2's, a block at a time) has written so far. */
   check: (produced: number) => void,
+  oneStream = false,
 ): Readable {
   // 1 MiB chunks: with zlib's 16 KiB default, each chunk is a trip to the thread pool
   // and a 26 MB tar.gz spent a third of its time waiting on them.
@@ -209,14 +223,39 @@ function decoderFor(
           Readable.toWeb(input) as ReadableStream,
         ) as import('node:stream/web').ReadableStream,
       )
-      decoded.on('error', fail).pipe(out)
+      // The embedded decoder decodes one stream at a time, whoever reads it: a stream read
+      // in step with another (two sides compared as they stream) waited for ever on the
+      // first, which held the lock until its end. Each stream is decoded whole into a
+      // spool file, under the ratio limit, and read from there.
+      const spool = new Spool()
+      let sink: ReturnType<Spool['sink']> | undefined
+      let produced = 0
+      decoded.on('data', (chunk: Buffer) => {
+        try {
+          produced += chunk.length
+          check(produced)
+          sink ??= spool.sink(label)
+          sink.add(chunk)
+        } catch (err) {
+          decoded.destroy(err as Error)
+        }
+      })
+      decoded.on('error', fail)
+      decoded.on('end', () => {
+        if (out.destroyed) return
+        const whole = (sink ?? spool.sink(label)).done().open()
+        whole.on('error', fail).pipe(out)
+      })
       // Destroying the Node side cancels the web stream, which releases the decoder's lock.
-      out.on('close', () => decoded.destroy())
+      out.on('close', () => {
+        decoded.destroy()
+        spool.remove()
+      })
       input.resume()
       return
     }
     const { bzip2Content } = await import('./bzip2-content.js')
-    bzip2Content(input, check).on('error', fail).pipe(out)
+    bzip2Content(input, check, oneStream).on('error', fail).pipe(out)
     out.on('close', () => input.destroy())
   }
   wire().catch(fail)
@@ -228,8 +267,9 @@ const XZ_MAGIC = Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00])
 // The check an xz stream carries (the low nibble of its second flags byte): none,
 // CRC32 and CRC64 the embedded decoder verifies; SHA-256 (rpm writes it) it cannot.
 const XZ_CHECK_SHA256 = 0x0a
-// The dictionary a hostile xz stream may ask for, at most: the largest preset (-9e) needs 64 MiB.
-const XZ_MEMORY_LIMIT = '256MiB'
+// The memory a hostile xz stream may ask for, at most: the largest preset (-9e) needs a
+// 64 MiB dictionary and 65 MiB in all; the embedded decoder takes no larger dictionary.
+const XZ_MEMORY_LIMIT = '72MiB'
 
 // The largest dictionary the embedded xz decoder takes: xz's largest preset (-9e) needs it.
 const XZ_DICTIONARY_LIMIT = 64 * 1024 * 1024
@@ -298,6 +338,11 @@ export function xzDictionaryBytes(bytes: Buffer): number | undefined {
     at += propsSize
   }
   return dictionary
+}
+
+/** The xz program on the PATH (a few stat calls a stream), or undefined when it is not installed. */
+function xzProgramPath(): string | undefined {
+  return findOnPath('xz', process.env.PATH)
 }
 
 function xzCheck(head: Buffer): number | undefined {

@@ -773,7 +773,9 @@ function openEntry(
     if (decoded === undefined) return raw
     const { decompressedSource } = await import('./compressed.js')
     const source = { label, size: entry.compressedSize, open: () => raw }
-    const out = decompressedSource(source, decoded, budget).open()
+    const out = decompressedSource(source, decoded, budget, undefined, {
+      oneStream: decoded === 'bzip2',
+    }).open()
     CHARGED.add(out)
     return withSize(out, entry.uncompressedSize, label)
   })

@@ -473,6 +473,22 @@ mk('l2.zip', b'two\\n' * 100, zipfile.ZIP_LZMA)
       expect(text, String(method)).toContain('+other')
       expect((await diff(dir, `${method}a.zip`, `${method}a.zip`)).code).toBe(0)
     }
+    // A bzip2 member of two streams, its directory's CRC and size those of both: one
+    // stream is what a zip member holds (7-Zip and Python find a CRC error). Not the same.
+    const x = Buffer.from('first half\n'.repeat(300))
+    const y = Buffer.from('second half\n'.repeat(300))
+    const bz = (b: Buffer) => execFileSync('bzip2', ['-c'], { input: b })
+    fs.writeFileSync(path.join(dir, 'one.zip'), oneMemberZip(Buffer.concat([x, y]), 12, bz))
+    fs.writeFileSync(
+      path.join(dir, 'two.zip'),
+      oneMemberZip(Buffer.concat([x, y]), 12, () => Buffer.concat([bz(x), bz(y)])),
+    )
+    const streams = await diff(dir, 'one.zip', 'two.zip')
+    expect(streams.code).toBe(1)
+    expect(streams.report?.items.map((i) => i.message ?? '')).toContainEqual(
+      expect.stringMatching(/^side B: .*!m: corrupt bzip2 data/),
+    )
+    expect(streams.report?.items.map((i) => i.message ?? '')).not.toContain('content identical')
     // LZMA is not read: said so by its method, and the member is not called the same.
     const lzma = await diff(dir, 'l1.zip', 'l2.zip')
     expect(lzma.code).toBe(1)

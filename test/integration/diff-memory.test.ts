@@ -303,7 +303,32 @@ describe('reproof diff on nested and compressed members', () => {
         .digest('hex'),
     ])
     expect(content3?.sizes).toEqual([3 * MiB, 3 * MiB + 1])
-    expect(content3?.message).toMatch(/over the 1048576-byte limit.*; compared by digest only$/)
+    expect(content3?.message).toBe(
+      'over the 1048576-byte limit of a member compared for content (raise it with --max-member-bytes): compared by digest and size only',
+    )
+  })
+
+  it('compares two xz streams of over 24 MiB as they stream, with the xz program and without it', async () => {
+    const dir = makeTemp()
+    const content = crypto.randomBytes(30 * MiB)
+    fs.writeFileSync(path.join(dir, 'a'), content)
+    content[29 * MiB] = (content[29 * MiB] ?? 0) ^ 1
+    fs.writeFileSync(path.join(dir, 'b'), content)
+    execFileSync('xz', ['-0', '-T1', path.join(dir, 'a'), path.join(dir, 'b')])
+    // Without the program on the PATH, the embedded decoder, which decodes one stream at
+    // a time: the two sides read in step waited on each other for ever (exit 13).
+    const noXz = makeTemp()
+    for (const env of [{ PATH: process.env.PATH ?? '' }, { PATH: noXz }]) {
+      const run = await spawnProgram(
+        [process.execPath, BIN, 'diff', '--json', path.join(dir, 'a.xz'), path.join(dir, 'b.xz')],
+        { env: { ...env, TMPDIR: dir } },
+      )
+      expect(run.code, `${env.PATH}: ${run.stderr}`).toBe(1)
+      const item = (JSON.parse(run.stdout) as DiffReport).items[0]
+      expect(item?.binary).toMatchObject({ offset: 29 * MiB, differingBytes: 1 })
+    }
+    // Nothing of the spool is left.
+    expect(fs.readdirSync(dir).sort()).toEqual(['a.xz', 'b.xz'])
   })
 
   it('names a temporary directory it cannot write as the failure (exit 3), not the input', async () => {

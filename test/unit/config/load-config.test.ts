@@ -72,6 +72,17 @@ describe('chooseEpoch', () => {
       'E_INPUT',
     )
   })
+
+  it('refuses a commit time no SOURCE_DATE_EPOCH can be (git takes dates before 1970 and past 9999)', () => {
+    for (const time of [-1, 253402300800, 300000000000])
+      expect(() => chooseEpoch({ gitCommitTime: time }), String(time)).toThrow(
+        /^the commit's time \(git\), taken as the epoch: /,
+      )
+    expect(chooseEpoch({ gitCommitTime: 253402300799 })).toEqual({
+      value: 253402300799,
+      source: 'git',
+    })
+  })
 })
 
 describe('parseDuration', () => {

@@ -225,6 +225,24 @@ describe('the order of the members', () => {
 })
 
 describe('compareEntry', () => {
+  it('never calls the same stored data under another declared size or CRC "content identical"', () => {
+    const entry = (crc32: string, size: string) => ({
+      type: 'file',
+      meta: { crc32, size, mtime: '0' },
+      sha256: 'zip:same',
+    })
+    const { items } = compareEntry('z.zip!m', entry('1', '30540'), entry('2', '28890'))
+    expect(items[0]?.message).toBe(
+      'the same stored data, but its declared crc32 and size differ: a reader that stops at the declared size extracts other content, one that checks the CRC refuses a side',
+    )
+    // Only another time: the same content, and said so.
+    const timeOnly = compareEntry('z.zip!m', entry('1', '5'), {
+      ...entry('1', '5'),
+      meta: { crc32: '1', size: '5', mtime: '1' },
+    })
+    expect(timeOnly.items[0]?.message).toBe('content identical')
+  })
+
   const entryArb = fc.record({
     type: fc.constantFrom('file', 'directory', 'symlink'),
     meta: fc.record({ mode: fc.constantFrom('644', '755') }),
