@@ -10,7 +10,7 @@ import { fromNameBytes } from '../file-names.js'
 import { isoTime } from './member.js'
 import { zstdContent } from './zstd-frames.js'
 import { Spool } from './spool.js'
-import { findOnPath } from '../sandbox/find-on-path.js'
+import { findOnPath } from '../find-on-path.js'
 
 const GZIP_OS: Record<number, string> = {
   0: 'FAT',

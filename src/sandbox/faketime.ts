@@ -1,5 +1,5 @@
 import { runCaptured, sweepStaleFaketimeMemory } from './process.js'
-import { findOnPath } from './find-on-path.js'
+import { findOnPath } from '../find-on-path.js'
 
 /**
  * How run B gets a shifted wall clock from libfaketime without hanging the toolchains
