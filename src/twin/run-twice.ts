@@ -153,8 +153,16 @@ export async function runTwice(
   const both = (async () => {
     const t0 = performance.now()
     const a = start(runs.a)
-    if (options.sequential) await a
-    await waitUntil(runs.b.setup.minStartGapMs - (performance.now() - t0))
+    // One after the other, run B starts the gap after run A ended, not after it began:
+    // then every file B writes is stamped that much later than any A wrote, removed ones
+    // included, however fast B goes (a B quicker than A wrote the same file less than
+    // two seconds after A had, and an archive of it showed no difference).
+    let since = t0
+    if (options.sequential) {
+      await a
+      since = performance.now()
+    }
+    await waitUntil(runs.b.setup.minStartGapMs - (performance.now() - since))
     if (controller.signal.aborted) return undefined
     const b = start(runs.b)
     return { a: await a, b: await b }

@@ -892,6 +892,31 @@ describe('reproof build', () => {
     )
   })
 
+  it('with --sequential, stamps every file run B writes later than any run A wrote, removed ones too', async () => {
+    // Run A is slow, run B quick: B began as A ended and wrote the same intermediate
+    // file within the same second; its tar showed no difference, and file-times passed.
+    const source = makeTemp()
+    fs.writeFileSync(
+      path.join(source, 'build.sh'),
+      [
+        'case "$PWD" in *canary*) ;; *) sleep 3;; esac',
+        'mkdir -p gen out && echo hi > gen/x',
+        'tar --sort=name --owner=0 --group=0 --numeric-owner -cf out/a.tar gen',
+        'rm -rf gen',
+      ].join('\n'),
+    )
+    const { code, result } = await build(source, [
+      '--sequential',
+      '-o',
+      'out/a.tar',
+      '--',
+      'sh',
+      'build.sh',
+    ])
+    expect(code).toBe(1)
+    expect(result?.reproducible).toBe(false)
+  })
+
   it('explains a link artifact by what it leads to, which is what was compared', async () => {
     const source = copyFixture('hello-c')
     const { code, result } = await build(source, [
