@@ -50,7 +50,13 @@ import {
 } from '../formats/limits.js'
 import type { DiffItem, FieldDifference, Hint } from './report.js'
 import { knownHeaderFields } from '../formats/binary-headers.js'
-import { readHead, readUpTo, type ByteSource, type Reading } from '../formats/source.js'
+import {
+  readHead,
+  readUpTo,
+  startReading,
+  type ByteSource,
+  type Reading,
+} from '../formats/source.js'
 import { diffStreamed } from './streamed-diff.js'
 import { ARCHIVES } from '../formats/registry.js'
 import { sha256Hex } from '../sha256.js'
@@ -191,7 +197,11 @@ export class DiffEngine {
   private async compareByDigest(path: string, a: ByteSource, b: ByteSource): Promise<void> {
     let sums: [{ sha256: string; size: number }, { sha256: string; size: number }]
     try {
-      sums = [await this.sizedDigestOf(a), await this.sizedDigestOf(b)]
+      // Side by side, but for two sides whose decoder reads one stream at a time.
+      sums =
+        a.exclusive === true && b.exclusive === true
+          ? [await this.sizedDigestOf(a), await this.sizedDigestOf(b)]
+          : await Promise.all([this.sizedDigestOf(a), this.sizedDigestOf(b)])
     } catch (err) {
       if (endsTheDiff(err)) throw err
       this.items.push({ path, kind: 'error', message: errorText(err), hints: [] })
@@ -878,20 +888,73 @@ export class DiffEngine {
   ): Promise<void> {
     const suffix = layers.map((l) => `.${l}`).join('')
     for (const side of [a, b]) if (side.size >= 0) this.budget.checkMemberSize(side.size, path)
-    const [heldA, heldB] = await bothSides(
-      readUpTo(a, LEAF_MEMORY_BYTES),
-      readUpTo(b, LEAF_MEMORY_BYTES),
-    )
-    if (!('whole' in heldA) || !('whole' in heldB)) {
-      // Each side goes on from where it stands: read once, charged to the budget once.
-      const reading = (held: typeof heldA): Reading =>
-        'more' in held
-          ? held.more
-          : { read: [held.whole], rest: noMore(), destroy: () => undefined }
-      await this.compareStreamed(path, [reading(heldA), reading(heldB)], kinds, suffix)
-      return
+    const spool = new Spool()
+    try {
+      const [heldA, heldB] =
+        a.exclusive === true && b.exclusive === true
+          ? await this.oneAfterTheOther(path, a, b, spool)
+          : await bothSides(readUpTo(a, LEAF_MEMORY_BYTES), readUpTo(b, LEAF_MEMORY_BYTES))
+      if (!('whole' in heldA) || !('whole' in heldB)) {
+        // Each side goes on from where it stands: read once, charged to the budget once.
+        const reading = (held: typeof heldA): Reading =>
+          'more' in held
+            ? held.more
+            : { read: [held.whole], rest: noMore(), destroy: () => undefined }
+        await this.compareStreamed(path, [reading(heldA), reading(heldB)], kinds, suffix)
+        return
+      }
+      await this.compareHeld(path, [heldA.whole, heldB.whole], kinds, digests, suffix)
+    } finally {
+      spool.remove()
     }
-    const [bytesA, bytesB] = [heldA.whole, heldB.whole]
+  }
+
+  /**
+   * Two sides whose decoder decodes one stream at a time (ByteSource.exclusive): A is
+   * read first, and what of it is past what is held in memory goes to the spool, so that
+   * its stream ends (and lets go of the decoder) before B's is read. Read side by side,
+   * each waited on the other for ever.
+   */
+  private async oneAfterTheOther(
+    path: string,
+    a: ByteSource,
+    b: ByteSource,
+    spool: Spool,
+  ): Promise<[{ whole: Buffer } | { more: Reading }, { whole: Buffer } | { more: Reading }]> {
+    const heldA = await readUpTo(a, LEAF_MEMORY_BYTES)
+    if ('whole' in heldA) return [heldA, await readUpTo(b, LEAF_MEMORY_BYTES)]
+    const { more } = heldA
+    let rest: ByteSource
+    try {
+      const sink = spool.sink(path)
+      let size = 0
+      for (const chunk of more.read) {
+        sink.add(chunk)
+        size += chunk.length
+      }
+      for (;;) {
+        const next = await more.rest.next()
+        if (next.done === true) break
+        size += next.value.length
+        this.throwIfAborted()
+        this.budget.checkMemberSize(size, path)
+        sink.add(next.value)
+      }
+      rest = sink.done()
+    } finally {
+      more.destroy()
+    }
+    return [{ more: startReading(rest) }, await readUpTo(b, LEAF_MEMORY_BYTES)]
+  }
+
+  /** Two sides held whole: the text or binary comparison, with its structure and causes. */
+  private async compareHeld(
+    path: string,
+    [bytesA, bytesB]: readonly [Buffer, Buffer],
+    kinds: [Detected, Detected],
+    digests: [string, string] | undefined,
+    suffix: string,
+  ): Promise<void> {
     for (const held of [bytesA, bytesB]) this.budget.checkMemberSize(held.length, path)
     if (bytesA.equals(bytesB)) return
     const sums: [string, string] = digests ?? [sha256(bytesA), sha256(bytesB)]

@@ -22,6 +22,13 @@ export interface ByteSource {
    * shown, and called identical to a copy of it) and never waits on a FIFO.
    */
   noFollow?: boolean
+  /**
+   * Read through a decoder that decodes one stream at a time in the whole process (the
+   * embedded xz decoder, where the xz program is not installed): a stream opened while
+   * another is being read waits until that one ends. Two such sides compared in step
+   * waited on each other for ever; the comparison reads one whole before the other.
+   */
+  exclusive?: true
 }
 
 const NO_FOLLOW = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK

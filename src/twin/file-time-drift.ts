@@ -148,20 +148,34 @@ export function withFileTimeDrift(
       drift.close.length === 0 && !drift.incomplete && !unseen
         ? undefined
         : drift.close.length > 0
-          ? `file times not varied for ${drift.close.length} of the ${drift.compared} file(s) both runs wrote (${shown}): written less than ${RESOLUTION_MS / 1000} s apart, as run A fell behind; a time stamp taken from them would not differ, so the variation is not claimed`
+          ? `file times not varied for ${drift.close.length} of the ${drift.compared} file(s) both runs wrote (${shown}): written less than ${RESOLUTION_MS / 1000} s apart, as run A fell behind; a time stamp taken from them would not differ`
           : unseen
             ? 'file times could not be compared between the runs: no file both runs wrote kept the time it was written at (the build set their times, or wrote none), so whether run B wrote later than run A is not known; a time stamp taken from them before they were set may not differ'
             : drift.incomplete === 'unlisted'
               ? 'file times could not be compared between the runs: the build left a directory reproof cannot list, so whether the later start held is not known'
               : `file times could not be compared between the runs: the build trees hold more than ${MAX_ENTRIES} entries, so whether the later start held is not known`
     const note = [last, files].filter((n) => n !== undefined).join('; ')
-    // A file both runs wrote that got no other time, or whether any did not known: the
-    // variation is not claimed. Kept for the others, a verdict said "reproducible under
-    // file-times" of a build whose archive took a file written at one second in both.
-    const none = caughtUp || unseen || drift.close.length > 0 || drift.incomplete !== false
+    // Not one file both runs wrote got another time, or whether any did is not known: the
+    // variation is not claimed. Some did and some did not: claimed for what it reached,
+    // and the verdict's line says what it did not ("file-times (not 1 file written …)"):
+    // a bare "reproducible under file-times" was said of a build whose archive took a
+    // file written at one second in both runs. (Not claimed at all, a scratch file in
+    // $TMPDIR written close made the variation "not varied" beside the culprit search's
+    // finding that file-times alone changed an archive.)
+    const none =
+      caughtUp ||
+      unseen ||
+      (drift.compared > 0 && drift.close.length === drift.compared) ||
+      drift.incomplete !== false
+    const partly = !none && drift.close.length > 0
     return {
       ...v,
       ...(none ? { status: 'no-effect' as const } : {}),
+      ...(partly
+        ? {
+            reach: `not ${drift.close.length} of the ${drift.compared} file(s) both runs wrote, written less than ${RESOLUTION_MS / 1000} s apart (${shown})`,
+          }
+        : {}),
       note: v.note === undefined ? note : `${v.note}; ${note}`,
     }
   })

@@ -331,6 +331,37 @@ describe('reproof diff on nested and compressed members', () => {
     expect(fs.readdirSync(dir).sort()).toEqual(['a.xz', 'b.xz'])
   })
 
+  it('reads a large bzip2 stream through the bzip2 program, and fails it on trailing garbage the program only warns of', async () => {
+    const dir = makeTemp()
+    // Over the 1 MiB from which the program is used, where it is installed.
+    const content = Buffer.from(crypto.randomBytes(1536 * 1024).toString('base64'))
+    fs.writeFileSync(path.join(dir, 'a'), content)
+    content[1000] = 0x21
+    fs.writeFileSync(path.join(dir, 'b'), content)
+    execFileSync('bzip2', [path.join(dir, 'a'), path.join(dir, 'b')])
+    expect(fs.statSync(path.join(dir, 'a.bz2')).size).toBeGreaterThan(MiB)
+    fs.copyFileSync(path.join(dir, 'a.bz2'), path.join(dir, 'c.bz2'))
+    fs.appendFileSync(path.join(dir, 'c.bz2'), 'garbage')
+    const diff = async (b: string) => {
+      const run = await spawnProgram([
+        process.execPath,
+        BIN,
+        'diff',
+        '--json',
+        path.join(dir, 'a.bz2'),
+        path.join(dir, b),
+      ])
+      expect(run.code, run.stderr).toBe(1)
+      return (JSON.parse(run.stdout) as DiffReport).items
+    }
+    const changed = await diff('b.bz2')
+    expect(changed.find((i) => i.kind === 'content')?.text?.unified).toContain('!')
+    // bzip2 says "trailing garbage after EOF ignored" and exits 0: not the same content.
+    const garbage = await diff('c.bz2')
+    expect(garbage.map((i) => i.kind)).toContain('error')
+    expect(garbage.map((i) => i.message ?? '').join('\n')).toMatch(/c\.bz2: corrupt bzip2 data/)
+  })
+
   it('names a temporary directory it cannot write as the failure (exit 3), not the input', async () => {
     const { dir } = tarPair((side) => ({ 'big.bin': Buffer.alloc(10 * MiB, side === 'a' ? 1 : 2) }))
     const run = await spawnProgram(

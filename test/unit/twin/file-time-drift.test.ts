@@ -82,16 +82,19 @@ describe('withFileTimeDrift', () => {
     { name: 'file-times', status: 'effective', a: 'real', b: 'later', note: 'kept' },
   ]
 
-  it('names the close files on the file-times variation alone, after any note it had, and claims it no more', () => {
+  it('names the close files on the file-times variation alone, after any note it had, and on its verdict line', () => {
     const out = withFileTimeDrift(variations, {
       close: ['a', 'b', 'c', 'd'],
       compared: 9,
       incomplete: false,
     })
     expect(out[0]).toEqual(variations[0])
-    // One file written at the same second in both runs is enough for an archive of it to
-    // show no difference: the variation did not reach the whole build.
-    expect(out[1]?.status).toBe('no-effect')
+    // Claimed for the files it reached; the verdict's line names what it did not reach,
+    // which an archive of them would not show.
+    expect(out[1]?.status).toBe('effective')
+    expect(out[1]?.reach).toBe(
+      'not 4 of the 9 file(s) both runs wrote, written less than 2 s apart (a, b, c and 1 more)',
+    )
     expect(out[1]?.note).toMatch(
       /^kept; file times not varied for 4 of the 9 file\(s\) both runs wrote \(a, b, c and 1 more\)/,
     )
