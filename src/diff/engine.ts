@@ -857,7 +857,13 @@ export class DiffEngine {
   ): Promise<[ScanResult, ScanResult] | undefined> {
     // Each format's reader (and its library) loads the first time that format is met.
     const scan = (source: ByteSource, side: 0 | 1): Promise<ScanResult> =>
-      ARCHIVES[format].scan(source, path, budget, want(side))
+      ARCHIVES[format].scan(
+        source,
+        path,
+        // A tar inside a gzip: its bytes were counted as the gzip's decompressed ones.
+        source.counted === true ? budget.decoded() : budget,
+        want(side),
+      )
     const results = await Promise.allSettled([scan(a, 0), scan(b, 1)])
     const [ra, rb] = results
     for (const [side, result] of [

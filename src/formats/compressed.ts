@@ -110,6 +110,7 @@ export function decompressedSource(
   return {
     label: inner.label,
     size: -1,
+    counted: true,
     // The embedded xz decoder decodes one stream at a time (see ByteSource.exclusive).
     ...(format === 'xz' && !program ? { exclusive: true as const } : {}),
     open: () => {
@@ -171,7 +172,7 @@ export function decompressedSource(
             ? err
             : new ReproofError(
                 'E_INPUT',
-                `${inner.label}: ${format === 'xz' ? (largeXzDictionary(inner) ?? 'corrupt xz data') : `corrupt ${format} data`}${zlibReason(err)}`,
+                `${inner.label}: ${format === 'xz' ? (largeXzDictionary(inner) ?? `corrupt xz data${program ? '' : EMBEDDED_XZ_LACKS}`) : `corrupt ${format} data`}${zlibReason(err)}`,
                 {
                   path: inner.label,
                 },
@@ -192,17 +193,19 @@ export function decompressedSource(
   }
 }
 
-// A stream this large, or of unknown size (inside another), goes through the program
-// where it is installed; a smaller one is decoded here, where a process a stream (a
-// directory of 700 small .xz files, read several times each) cost five times the work.
+// A bzip2 stream this large, or of unknown size (inside another), goes through the
+// program where it is installed; a smaller one is decoded here, where a process a stream
+// cost more than the decoding. (Every xz stream does: the embedded decoder reads no BCJ
+// or delta filter and no SHA-256 check past a first stream, which a small one may hold.)
 const PROGRAM_FROM_BYTES = 1024 * 1024
 
 /**
  * Whether a stream goes through the xz or bzip2 program rather than the embedded
- * decoder: native, and the two sides of a comparison decode at once (the embedded xz
- * decoder decodes one stream at a time in the whole process, and the embedded bzip2
- * decoder reads about 5 MB/s). An xz stream with a SHA-256 check always does (the
- * embedded decoder cannot check it); a zip member's bzip2 data (one stream only) never.
+ * decoder: native, reads all of xz, and the two sides of a comparison decode at once
+ * (the embedded xz decoder decodes one stream at a time in the whole process, and the
+ * embedded bzip2 decoder reads about 5 MB/s). An xz stream with a SHA-256 check always
+ * does (the embedded decoder cannot check it; without the program it is an error that
+ * says so); a zip member's bzip2 data (one stream only) never.
  */
 function throughProgram(
   format: Compression,
@@ -212,7 +215,7 @@ function throughProgram(
 ): boolean {
   if (format === 'xz' && head !== undefined && xzCheck(head) === XZ_CHECK_SHA256) return true
   if ((format !== 'xz' && format !== 'bzip2') || (format === 'bzip2' && oneStream)) return false
-  if (inner.size >= 0 && inner.size < PROGRAM_FROM_BYTES) return false
+  if (format === 'bzip2' && inner.size >= 0 && inner.size < PROGRAM_FROM_BYTES) return false
   return findOnPath(format, process.env.PATH) !== undefined
 }
 
@@ -260,6 +263,11 @@ function decoderFor(
   wire().catch(fail)
   return out
 }
+
+// What the embedded xz decoder cannot read, which a stream it refused may hold as well
+// as be corrupt: said, so that the fix (the xz program) is named.
+const EMBEDDED_XZ_LACKS =
+  ', or xz the embedded decoder cannot read (a SHA-256 check past the first stream, a BCJ or delta filter): install xz-utils to read it with the xz program'
 
 const XZ_MAGIC = Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00])
 

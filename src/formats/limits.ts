@@ -39,7 +39,19 @@ export class Budget {
     private readonly spent = { bytes: 0, entries: 0 },
     /** False for a second read of entries already counted (see rereading). */
     private readonly countsEntries = true,
+    /** False for a reader of bytes a decoder already counted (see decoded). */
+    private readonly countsBytes = true,
   ) {}
+
+  /**
+   * This budget for a reader of what a decoder it reads through has already counted (a
+   * tar inside a gzip: the gzip's decompressed bytes are the tar's): entries and stops as
+   * before, bytes not counted again. Counted twice, a tar.gz of 105 MB was refused under
+   * `--max-bytes 150M`, and the message said "more than 150M decompressed bytes".
+   */
+  decoded(): Budget {
+    return new Budget(this.limits, this.signal, this.spent, this.countsEntries, false)
+  }
 
   /**
    * This budget for a second read of an archive's entries, already counted by the first:
@@ -47,7 +59,7 @@ export class Budget {
    * stopped at half the entries it names, and its message overstated the input.
    */
   rereading(): Budget {
-    return new Budget(this.limits, this.signal, this.spent, false)
+    return new Budget(this.limits, this.signal, this.spent, false, this.countsBytes)
   }
 
   /** Ctrl-C or SIGTERM: a writer that reads no input (the rewrite from a spool) stops here. */
@@ -57,6 +69,7 @@ export class Budget {
 
   spendBytes(n: number, where: string): void {
     throwIfAborted(this.signal)
+    if (!this.countsBytes) return
     this.spent.bytes += n
     if (this.spent.bytes > this.limits.maxBytes) {
       throw limitError(

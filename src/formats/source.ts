@@ -29,6 +29,11 @@ export interface ByteSource {
    * waited on each other for ever; the comparison reads one whole before the other.
    */
   exclusive?: true
+  /**
+   * Its bytes were counted against `--max-bytes` by the decoder that made them (a
+   * decompressed stream): a reader of it (a tar's scan) does not count them again.
+   */
+  counted?: true
 }
 
 const NO_FOLLOW = fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK

@@ -44,38 +44,45 @@ export function normalizeCompressedFile(wrapper: Wrapper) {
       await pipeline(inner.open(), discard())
       return job.keep()
     }
-    return normalizeTar(inner.open(), job.work, job.rules, job.budget, job.input, (plan, write) => {
-      if (!plan.rewrite && !job.canonical) return job.keep()
-      if (wrapper !== 'zstd') {
-        job.said.kept = `a tar inside ${wrapper} that needs changes, and reproof writes no ${wrapper}; decompress it, normalize the tar, compress that`
-        return job.keep()
-      }
-      if (frames !== undefined && frames.skippable > 0) {
-        job.said.kept = `a tar inside zstd that needs changes, in a stream with ${frames.skippable} skippable frame(s) (a seek table, say) that a new stream would not have; decompress it, normalize the tar, compress that`
-        return job.keep()
-      }
-      job.said.changes = [
-        ...describeTar(plan.changes, job.rules),
-        `recompressed with zstd level ${ZSTD_LEVEL}`,
-      ]
-      return job.write(async (out) => {
-        const sink = new PassThrough()
-        await Promise.all([
-          write(sink),
-          pipeline(
-            sink,
-            coalescer(),
-            zlib.createZstdCompress({
-              chunkSize: MiB,
-              params: {
-                [zlib.constants.ZSTD_c_compressionLevel]: ZSTD_LEVEL,
-                [zlib.constants.ZSTD_c_checksumFlag]: 1,
-              },
-            }),
-            out,
-          ),
-        ])
-      })
-    })
+    return normalizeTar(
+      inner.open(),
+      job.work,
+      job.rules,
+      job.budget.decoded(),
+      job.input,
+      (plan, write) => {
+        if (!plan.rewrite && !job.canonical) return job.keep()
+        if (wrapper !== 'zstd') {
+          job.said.kept = `a tar inside ${wrapper} that needs changes, and reproof writes no ${wrapper}; decompress it, normalize the tar, compress that`
+          return job.keep()
+        }
+        if (frames !== undefined && frames.skippable > 0) {
+          job.said.kept = `a tar inside zstd that needs changes, in a stream with ${frames.skippable} skippable frame(s) (a seek table, say) that a new stream would not have; decompress it, normalize the tar, compress that`
+          return job.keep()
+        }
+        job.said.changes = [
+          ...describeTar(plan.changes, job.rules),
+          `recompressed with zstd level ${ZSTD_LEVEL}`,
+        ]
+        return job.write(async (out) => {
+          const sink = new PassThrough()
+          await Promise.all([
+            write(sink),
+            pipeline(
+              sink,
+              coalescer(),
+              zlib.createZstdCompress({
+                chunkSize: MiB,
+                params: {
+                  [zlib.constants.ZSTD_c_compressionLevel]: ZSTD_LEVEL,
+                  [zlib.constants.ZSTD_c_checksumFlag]: 1,
+                },
+              }),
+              out,
+            ),
+          ])
+        })
+      },
+    )
   }
 }

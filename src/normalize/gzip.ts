@@ -168,37 +168,44 @@ export async function normalizeGzipFile(job: Job): Promise<NormalizeOutcome> {
   if (rules.mode === 'ship') memberRun().catch(() => undefined)
   // The tar is read (and spooled) first: when none of its fields changes, its
   // compressed bytes are kept too, and at most the gzip header is rewritten.
-  return normalizeTar(inner.open(), job.work, rules, job.budget, input, async (plan, write) => {
-    if (!plan.rewrite && !job.canonical) {
-      const kept = await headerOnly()
-      if (kept !== undefined) return kept
-    }
-    if (rules.mode === 'ship' && (await withExtraField())) {
-      job.said.kept =
-        "a tar inside that needs changes, in a gzip stream with an extra field in a header (BGZF's block sizes, say) that a new stream would not keep; decompress it, normalize the tar, compress that"
-      return job.keep()
-    }
-    // A tar split over several streams (an Alpine package: its signature covers the
-    // control stream's compressed bytes, its data hash the data stream's) would become
-    // one stream, and both would be lost. Zeros after the last member (which gzip
-    // reads past) change nothing of that.
-    const run = rules.mode === 'ship' ? await memberRun() : undefined
-    if (run !== undefined && run.members.length > 1) {
-      job.said.kept = `a tar inside that needs changes, split over ${run.members.length} gzip streams (as an Alpine package is, whose signature and data hash each cover a stream of their own) that one new stream would merge`
-      return job.keep()
-    }
-    const oneStream =
-      run?.whole === false
-        ? [
-            'written as one new stream: the file is not a plain run of gzip members (it has padding after the last, say)',
-          ]
-        : []
-    job.said.changes = [
-      ...headerChanges,
-      ...describeTar(plan.changes, rules),
-      ...oneStream,
-      recompressed,
-    ]
-    return gzipped(write)
-  })
+  return normalizeTar(
+    inner.open(),
+    job.work,
+    rules,
+    job.budget.decoded(),
+    input,
+    async (plan, write) => {
+      if (!plan.rewrite && !job.canonical) {
+        const kept = await headerOnly()
+        if (kept !== undefined) return kept
+      }
+      if (rules.mode === 'ship' && (await withExtraField())) {
+        job.said.kept =
+          "a tar inside that needs changes, in a gzip stream with an extra field in a header (BGZF's block sizes, say) that a new stream would not keep; decompress it, normalize the tar, compress that"
+        return job.keep()
+      }
+      // A tar split over several streams (an Alpine package: its signature covers the
+      // control stream's compressed bytes, its data hash the data stream's) would become
+      // one stream, and both would be lost. Zeros after the last member (which gzip
+      // reads past) change nothing of that.
+      const run = rules.mode === 'ship' ? await memberRun() : undefined
+      if (run !== undefined && run.members.length > 1) {
+        job.said.kept = `a tar inside that needs changes, split over ${run.members.length} gzip streams (as an Alpine package is, whose signature and data hash each cover a stream of their own) that one new stream would merge`
+        return job.keep()
+      }
+      const oneStream =
+        run?.whole === false
+          ? [
+              'written as one new stream: the file is not a plain run of gzip members (it has padding after the last, say)',
+            ]
+          : []
+      job.said.changes = [
+        ...headerChanges,
+        ...describeTar(plan.changes, rules),
+        ...oneStream,
+        recompressed,
+      ]
+      return gzipped(write)
+    },
+  )
 }

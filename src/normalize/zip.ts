@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import { once } from 'node:events'
@@ -235,6 +236,7 @@ function refuseOrderThatMatters(
   // Unicode normalization matches them too (`l/f` below a link `L`, on macOS).
   const folded = new Map(sorted.map((m) => [m, foldedPath(path(m))]))
   const folding = (m: Member): string => folded.get(m) ?? foldedPath(path(m))
+  const pythonPaths = new Map(sorted.map((m) => [m, pythonPath(m)]))
   const isLink = (m: Member): boolean => m.type === 'symlink'
   const refuse = (what: string): ReproofError =>
     new ReproofError('E_INPUT', `${where}: ${what}`, { path: where })
@@ -248,6 +250,11 @@ function refuseOrderThatMatters(
     if (moved !== undefined)
       throw refuse(
         `the member ${toDisplayText(moved.name)} is extracted to the same path as another member; sorting would change which one an extractor leaves there`,
+      )
+    const python = movedOverwrite(before, sorted, (m) => pythonPaths.get(m) ?? pythonPath(m))
+    if (python !== undefined)
+      throw refuse(
+        `the member ${toDisplayText(python.name)} is extracted by Python's zipfile to the same path as another member (a name without the UTF-8 flag read in code page 437, one with it in UTF-8); sorting would change which one it leaves there`,
       )
     const same = movedOverwrite(before, sorted, folding)
     if (same !== undefined)
@@ -272,6 +279,31 @@ function refuseOrderThatMatters(
  */
 function extractedAs(name: Buffer): string {
   return withoutDotParts(untilNul(name).toString('latin1').replaceAll('\\', '/'))
+}
+
+// Code page 437 from 0x80 on, as Python's zipfile reads a name without the UTF-8 flag.
+const CP437_HIGH =
+  'ÇüéâäàåçêëèïîìÄÅÉæÆôöòûùÿÖÜ¢£¥₧ƒáíóúñÑªº¿⌐¬½¼¡«»░▒▓│┤╡╢╖╕╣║╗╝╜╛┐└┴┬├─┼╞╟╚╔╩╦╠═╬╧╨╤╥╙╘╒╓╫╪┘┌█▄▌▐▀αßΓπΣσµτΦΘΩδ∞φε∩≡±≥≤⌠⌡÷≈°∙·√ⁿ²■\u00a0'
+
+/**
+ * The path Python's zipfile extracts a member to: its name in UTF-8 when the member's
+ * UTF-8 flag (bit 11) is set, else in code page 437, whatever host made the zip. Then
+ * `café` flagged and `caf\x82` not are one path to it (and two to unzip), and which one
+ * it leaves depends on their order.
+ */
+function pythonPath(m: Member): string {
+  const name = untilNul(m.nameBytes)
+  // Flagged but not UTF-8, the name stops Python reading the zip at all: no path of its
+  // own is shared with another (a NUL cannot be in a name here, it ended it).
+  if ((m.entry.generalPurposeBitFlag & 0x800) !== 0 && !isUtf8(name))
+    return `\0${name.toString('latin1')}`
+  const text =
+    (m.entry.generalPurposeBitFlag & 0x800) !== 0
+      ? name.toString('utf8')
+      : Array.from(name, (byte) =>
+          byte < 0x80 ? String.fromCharCode(byte) : (CP437_HIGH[byte - 0x80] ?? ''),
+        ).join('')
+  return withoutDotParts(text)
 }
 
 // The hosts whose zips name files in a DOS code page unless the UTF-8 flag is set:

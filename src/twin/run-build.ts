@@ -724,7 +724,7 @@ function unreadableOutput(err: unknown, root: string, side: 'a' | 'b'): ReproofE
   const at = (err as NodeJS.ErrnoException | null)?.path
   if ((code !== 'EACCES' && code !== 'EPERM') || typeof at !== 'string') return undefined
   const rel = path.relative(root, at)
-  if (rel.startsWith('..') || path.isAbsolute(rel)) return undefined
+  if (rel === '..' || rel.startsWith('../') || path.isAbsolute(rel)) return undefined
   return new ReproofError(
     'E_BUILD',
     `run ${side.toUpperCase()} left ${toDisplayText(rel === '' ? '.' : rel)} where reproof cannot read it (permission denied): its outputs cannot be hashed; leave them readable (chmod u+r, and u+rx for a directory)`,

@@ -362,6 +362,47 @@ describe('reproof diff on nested and compressed members', () => {
     expect(garbage.map((i) => i.message ?? '').join('\n')).toMatch(/c\.bz2: corrupt bzip2 data/)
   })
 
+  it("counts a tar.gz's bytes once against --max-bytes, in diff and in normalize", async () => {
+    const dir = makeTemp()
+    // 3 MiB in a tar: 3 MiB decompressed a side, which the tar's own read counted again.
+    // A diff reads each side's content twice (the scan, then the member that differs)
+    // and the first MiB once more (what the stream holds): 14 MiB, 20 counted twice;
+    // normalize reads it once, and the first MiB again: 4 MiB, 7 counted twice.
+    fs.mkdirSync(path.join(dir, 'tree'))
+    fs.writeFileSync(path.join(dir, 'tree', 'r'), crypto.randomBytes(3 * MiB))
+    execFileSync('tar', ['-czf', 'a.tgz', '-C', 'tree', 'r'], { cwd: dir })
+    fs.writeFileSync(path.join(dir, 'tree', 'r'), crypto.randomBytes(3 * MiB))
+    execFileSync('tar', ['-czf', 'b.tgz', '-C', 'tree', 'r'], { cwd: dir })
+    const cli = (...args: string[]) => spawnProgram([process.execPath, BIN, ...args])
+    const diff = await cli(
+      'diff',
+      '--max-bytes',
+      '16M',
+      path.join(dir, 'a.tgz'),
+      path.join(dir, 'b.tgz'),
+    )
+    expect(diff.code, diff.stderr).toBe(1)
+    const tight = await cli(
+      'diff',
+      '--max-bytes',
+      '5M',
+      path.join(dir, 'a.tgz'),
+      path.join(dir, 'b.tgz'),
+    )
+    expect(tight.code).toBe(2)
+    const normalized = await cli(
+      'normalize',
+      '--epoch',
+      '0',
+      '--max-bytes',
+      '5M',
+      '-o',
+      path.join(dir, 'out.tgz'),
+      path.join(dir, 'a.tgz'),
+    )
+    expect(normalized.code, normalized.stderr).toBe(0)
+  })
+
   it('names a temporary directory it cannot write as the failure (exit 3), not the input', async () => {
     const { dir } = tarPair((side) => ({ 'big.bin': Buffer.alloc(10 * MiB, side === 'a' ? 1 : 2) }))
     const run = await spawnProgram(

@@ -1850,6 +1850,31 @@ for name, body in (('a.tar', b'1'), ('b.tar', b'2')):
     )
   })
 
+  it('reads a small xz stream with a BCJ filter through the xz program, and names what to install without it', async () => {
+    const dir = makeTemp()
+    sh(dir, 'seq 1 5000 | xz --x86 --lzma2 -c > a.xz && seq 1 5001 | xz --x86 --lzma2 -c > b.xz')
+    const { code, report } = await diff(path.join(dir, 'a.xz'), path.join(dir, 'b.xz'))
+    expect(code).toBe(1)
+    expect(report?.items[0]?.text?.unified).toContain('+5001')
+    // Without the program, the embedded decoder cannot read the filter: said, with the fix.
+    const saved = process.env.PATH
+    process.env.PATH = makeTemp()
+    try {
+      const without = await runCli([
+        'diff',
+        '--json',
+        path.join(dir, 'a.xz'),
+        path.join(dir, 'b.xz'),
+      ])
+      expect(without.code).toBe(1)
+      expect((JSON.parse(without.stdout) as DiffReport).items[0]?.message).toMatch(
+        /corrupt xz data, or xz the embedded decoder cannot read \(.*a BCJ or delta filter\): install xz-utils/,
+      )
+    } finally {
+      process.env.PATH = saved
+    }
+  })
+
   it('says an xz stream whose dictionary is over what it decodes is that, not corrupt', async () => {
     const dir = makeTemp()
     sh(

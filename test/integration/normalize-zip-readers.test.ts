@@ -296,6 +296,35 @@ for name, bit in (('patch.zip', 0x20), ('strong.zip', 0x40), ('masked.zip', 0x20
     expect((await normalize(dir, 'fifo.zip')).code).toBe(0)
   })
 
+  it("refuses to reorder a name flagged UTF-8 and one in code page 437 that Python's zipfile reads as one", async () => {
+    const dir = makeTemp()
+    // `café` flagged UTF-8, then `caf\x82` unflagged (é in code page 437), made by hand:
+    // Python writes every name it is given flagged. To unzip they are two files; to
+    // Python one path, and the last listed is what it extracts.
+    python(
+      dir,
+      `
+import struct, zlib
+out = bytearray(); cd = bytearray()
+for name, data, flags in [(b'caf\\xc3\\xa9', b'utf8-flagged', 0x800), (b'caf\\x82', b'cp437', 0)]:
+    crc = zlib.crc32(data); off = len(out)
+    out += struct.pack('<IHHHHHIIIHH', 0x04034b50, 20, flags, 0, 0, 0x21, crc, len(data), len(data), len(name), 0) + name + data
+    cd += struct.pack('<IHHHHHHIIIHHHHHII', 0x02014b50, 0x031e, 20, flags, 0, 0, 0x21, crc, len(data), len(data), len(name), 0, 0, 0, 0, 0o100644 << 16, off) + name
+o = len(out); out += cd + struct.pack('<IHHHHIIH', 0x06054b50, 0, 0, 2, 2, len(cd), o, 0)
+open('enc.zip', 'wb').write(out)
+`,
+    )
+    const read = execFileSync(
+      'python3',
+      ['-c', "import zipfile; print(zipfile.ZipFile('enc.zip').read('café').decode())"],
+      { cwd: dir, encoding: 'utf8' },
+    )
+    expect(read.trim()).toBe('cp437')
+    await refused(dir, [
+      ['enc.zip', /is extracted by Python's zipfile to the same path as another member/],
+    ])
+  })
+
   it('refuses to reorder members one path apart only in case or Unicode normalization', async () => {
     const dir = makeTemp()
     // On macOS and Windows each pair is one file, and the last written stays.

@@ -487,3 +487,45 @@ describe('Budget.rereading', () => {
     ).toMatchObject({ code: 'E_INTERRUPTED' })
   })
 })
+
+describe('Budget.decoded', () => {
+  it('counts the bytes a decoder counted once, and still the entries and a stop', () => {
+    fc.assert(
+      fc.property(fc.array(fc.nat(100), { maxLength: 20 }), (chunks) => {
+        const budget = new Budget(limits({ maxBytes: 1000, maxEntries: 3 }))
+        const reader = budget.decoded()
+        let total = 0
+        for (const n of chunks) {
+          // The decoder counts what it writes; the reader of it (a tar's scan) reads it.
+          const counted = (): void => {
+            budget.spendBytes(n, 'x.tar.gz')
+            reader.spendBytes(n, 'x.tar.gz')
+          }
+          total += n
+          if (total > 1000) {
+            expect(isLimitError(thrown(counted))).toBe(true)
+            return
+          }
+          counted()
+        }
+      }),
+    )
+    const budget = new Budget(limits({ maxEntries: 1 }))
+    budget.decoded().spendEntry('x')
+    expect(
+      isLimitError(
+        thrown(() => {
+          budget.spendEntry('x')
+        }),
+      ),
+    ).toBe(true)
+    const controller = new AbortController()
+    const stopped = new Budget(DEFAULT_LIMITS, controller.signal).decoded()
+    controller.abort()
+    expect(
+      thrown(() => {
+        stopped.spendBytes(1, 'x')
+      }),
+    ).toBeInstanceOf(ReproofError)
+  })
+})
