@@ -860,8 +860,9 @@ export class DiffEngine {
       ARCHIVES[format].scan(
         source,
         path,
-        // A tar inside a gzip: its bytes were counted as the gzip's decompressed ones.
-        source.counted === true ? budget.decoded() : budget,
+        // A tar inside a gzip: its bytes were counted as the gzip's decompressed ones. Not
+        // a zip's or an rpm's, whose members are decompressed again, into other bytes.
+        source.counted === true && COUNTED_BY_DECODER.has(format) ? budget.decoded() : budget,
         want(side),
       )
     const results = await Promise.allSettled([scan(a, 0), scan(b, 1)])
@@ -899,7 +900,15 @@ export class DiffEngine {
       const [heldA, heldB] =
         a.exclusive === true && b.exclusive === true
           ? await this.oneAfterTheOther(path, a, b, spool)
-          : await bothSides(readUpTo(a, LEAF_MEMORY_BYTES), readUpTo(b, LEAF_MEMORY_BYTES))
+          : await bothSides(
+              readUpTo(a, LEAF_MEMORY_BYTES),
+              readUpTo(b, LEAF_MEMORY_BYTES),
+              // A side read past what is held keeps its stream (and a decoder program) open:
+              // left so, the process never ended after its report.
+              (held) => {
+                if ('more' in held) held.more.destroy()
+              },
+            )
       if (!('whole' in heldA) || !('whole' in heldB)) {
         // Each side goes on from where it stands: read once, charged to the budget once.
         const reading = (held: typeof heldA): Reading =>
@@ -1372,12 +1381,22 @@ function contentDigests(a: MemberInfo, b: MemberInfo): { digests?: [string, stri
  * Both sides' reads, read side by side; when both fail, A's failure is the one reported
  * (not whichever came first, which made the same pair's report name either side).
  */
-async function bothSides<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
+async function bothSides<T>(
+  a: Promise<T>,
+  b: Promise<T>,
+  /** Lets go of a side that was read when the other failed (a stream held open, a program running). */
+  release: (value: T) => void = () => undefined,
+): Promise<[T, T]> {
   const [x, y] = await Promise.allSettled([a, b])
-  if (x.status === 'rejected') throw x.reason
-  if (y.status === 'rejected') throw y.reason
+  if (x.status === 'rejected' || y.status === 'rejected') {
+    for (const side of [x, y]) if (side.status === 'fulfilled') release(side.value)
+    throw x.status === 'rejected' ? x.reason : (y as PromiseRejectedResult).reason
+  }
   return [x.value, y.value]
 }
+
+/** Archives whose scan reads their own bytes as stored, none decompressed again. */
+const COUNTED_BY_DECODER: ReadonlySet<string> = new Set(['tar', 'cpio', 'ar'])
 
 /** The SHA-256 of what a source holds, read through once more. */
 async function digestOf(source: ByteSource, from = 0): Promise<string> {

@@ -9,6 +9,7 @@ import type { Compression } from './compressions.js'
 import { fromNameBytes } from '../file-names.js'
 import { isoTime } from './member.js'
 import { zstdContent } from './zstd-frames.js'
+import { Spool } from './spool.js'
 import { findOnPath } from '../find-on-path.js'
 
 const GZIP_OS: Record<number, string> = {
@@ -118,7 +119,13 @@ export function decompressedSource(
       // Where the last byte that is not zero was: zlib ends a gzip stream, in silence, at
       // bytes after a member that start with a zero (padding, to it), whatever follows.
       let lastNonZero = -1
-      const input = inner.open()
+      // An xz stream inside another, both on the embedded decoder (one stream at a time):
+      // the inner decoder waited for the outer to end, which waited for the inner to
+      // read (exit 13, no report). The outer is read whole into a temporary file first.
+      const input =
+        format === 'xz' && !program && inner.exclusive === true
+          ? readWholeFirst(inner)
+          : inner.open()
       input.on('data', (chunk: Buffer) => {
         let i = chunk.length - 1
         while (i >= 0 && chunk[i] === 0) i--
@@ -347,6 +354,34 @@ export function xzDictionaryBytes(bytes: Buffer): number | undefined {
   return dictionary
 }
 
+/**
+ * What `source` holds, served once all of it has been read into a temporary file (its
+ * bytes counted as they were read, by the decoder that made them); the file goes when
+ * the stream closes.
+ */
+function readWholeFirst(source: ByteSource): Readable {
+  const out = new PassThrough()
+  const spool = new Spool()
+  const reading = source.open()
+  let served: Readable | undefined
+  out.on('close', () => {
+    reading.destroy()
+    served?.destroy()
+    spool.remove()
+  })
+  void (async () => {
+    const sink = spool.sink(source.label)
+    for await (const chunk of reading) {
+      if (out.destroyed) return
+      sink.add(chunk as Buffer)
+    }
+    if (out.destroyed) return
+    served = sink.done().open()
+    served.on('error', (err) => out.destroy(err)).pipe(out)
+  })().catch((err: unknown) => out.destroy(err as Error))
+  return out
+}
+
 function xzCheck(head: Buffer): number | undefined {
   return head.length >= 8 ? (head[7] ?? 0) & 0x0f : undefined
 }
@@ -386,6 +421,8 @@ function bzip2Program(input: Readable, label: string): Readable {
  * killed when the output is dropped. An exit status other than 0 (or, with
  * `warningFails`, any word on stderr) fails the stream with its first line.
  */
+const OPTION_VARIABLES = new Set(['BZIP', 'BZIP2', 'XZ_OPT', 'XZ_DEFAULTS'])
+
 function programDecoder(
   input: Readable,
   {
@@ -397,7 +434,12 @@ function programDecoder(
   }: { program: string; args: string[]; missing: string; label: string; warningFails: boolean },
 ): Readable {
   const out = new PassThrough()
-  const child = spawn(program, args, { stdio: ['pipe', 'pipe', 'pipe'] })
+  // Without the variables each program reads options from (BZIP2=-q silenced the warning
+  // that fails a stream with trailing garbage; XZ_OPT could lift the memory limit).
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !OPTION_VARIABLES.has(name)),
+  )
+  const child = spawn(program, args, { stdio: ['pipe', 'pipe', 'pipe'], env })
   let stderr = ''
   child.stderr.on('data', (chunk: Buffer) => {
     if (stderr.length < 1000) stderr += chunk.toString('utf8')
@@ -412,10 +454,20 @@ function programDecoder(
   input.on('error', (err) => out.destroy(err))
   input.pipe(child.stdin)
   child.stdout.pipe(out, { end: false })
-  child.on('close', (code) => {
+  child.on('close', (code, signal) => {
     const said = stderr.trim().split('\n')[0] ?? ''
     if (code === 0 && !(warningFails && said !== '')) out.end()
-    else if (code !== null) out.destroy(new Error(said === '' ? `${program} exited ${code}` : said))
+    // Killed (out of memory, say): the stream fails, not hangs unended.
+    else if (!out.destroyed)
+      out.destroy(
+        new Error(
+          said !== ''
+            ? said
+            : code === null
+              ? `${program} was killed (${signal ?? 'signal'})`
+              : `${program} exited ${code}`,
+        ),
+      )
   })
   out.on('close', () => {
     if (child.exitCode === null) child.kill()

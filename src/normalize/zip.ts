@@ -303,7 +303,8 @@ function pythonPath(m: Member): string {
       : Array.from(name, (byte) =>
           byte < 0x80 ? String.fromCharCode(byte) : (CP437_HIGH[byte - 0x80] ?? ''),
         ).join('')
-  return withoutDotParts(text)
+  // On Windows it writes a backslash as the separator it is there.
+  return withoutDotParts(text.replaceAll('\\', '/'))
 }
 
 // The hosts whose zips name files in a DOS code page unless the UTF-8 flag is set:

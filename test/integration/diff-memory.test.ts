@@ -6,6 +6,7 @@ import zlib from 'node:zlib'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { DiffReport } from '../../src/diff/report.js'
 import { Spool } from '../../src/formats/spool.js'
+import { findOnPath } from '../../src/find-on-path.js'
 import { BIN, cleanupTemp, listDir, makeTemp, spawnProgram } from '../helpers.js'
 
 afterEach(cleanupTemp)
@@ -401,6 +402,70 @@ describe('reproof diff on nested and compressed members', () => {
       path.join(dir, 'a.tgz'),
     )
     expect(normalized.code, normalized.stderr).toBe(0)
+  })
+
+  it('ends, and counts, whatever the decoders do: a side that failed, a program killed, nested xz, a zip in a gzip', async () => {
+    const dir = makeTemp()
+    const at = (name: string) => path.join(dir, name)
+    const cli = (args: string[], env: Record<string, string> = {}) =>
+      spawnProgram([process.execPath, BIN, 'diff', ...args], {
+        env: { PATH: process.env.PATH ?? '', TMPDIR: dir, ...env },
+      })
+    // Over 24 MiB decoded against a copy cut short: the read side kept bzip2 running, and
+    // the process never ended after its report.
+    fs.writeFileSync(at('h.txt'), crypto.randomBytes(20 * MiB).toString('base64'))
+    execFileSync('bzip2', ['-k', at('h.txt')])
+    fs.writeFileSync(at('cut.bz2'), fs.readFileSync(at('h.txt.bz2')).subarray(0, 5 * MiB))
+    const cut = await cli([at('h.txt.bz2'), at('cut.bz2')])
+    expect(cut.code, cut.stderr).toBe(1)
+    expect(cut.stdout).toContain('cut.bz2: corrupt bzip2 data')
+    // A decoder program killed (out of memory, say): the stream fails, the diff ends.
+    const killing = makeTemp()
+    fs.writeFileSync(
+      path.join(killing, 'bzip2'),
+      `#!/bin/sh\n${findOnPath('bzip2', process.env.PATH) ?? 'bzip2'} "$@" | head -c 100000\nkill -9 $$\n`,
+    )
+    fs.chmodSync(path.join(killing, 'bzip2'), 0o755)
+    const killed = await cli([at('h.txt.bz2'), at('cut.bz2')], {
+      PATH: `${killing}:${process.env.PATH ?? ''}`,
+    })
+    expect(killed.code, killed.stderr).toBe(1)
+    // BZIP2=-q silenced the warning that fails a stream with trailing garbage.
+    fs.copyFileSync(at('h.txt.bz2'), at('g.bz2'))
+    fs.appendFileSync(at('g.bz2'), 'garbage')
+    const quiet = await cli([at('h.txt.bz2'), at('g.bz2')], { BZIP2: '-q' })
+    expect(quiet.code).toBe(1)
+    expect(quiet.stdout).toContain('g.bz2: corrupt bzip2 data')
+    // xz inside xz on the embedded decoder (one stream at a time): exit 13, no report.
+    const noXz = makeTemp()
+    const small = crypto.randomBytes(2 * MiB).toString('base64')
+    for (const [name, text] of [
+      ['a', small],
+      ['b', `${small}!`],
+    ] as const) {
+      const inner = execFileSync('xz', ['-T1', '-c'], { input: text, maxBuffer: 64 * MiB })
+      fs.writeFileSync(
+        at(`${name}.xz.xz`),
+        execFileSync('xz', ['-0', '-c'], { input: inner, maxBuffer: 64 * MiB }),
+      )
+    }
+    const nested = await cli([at('a.xz.xz'), at('b.xz.xz')], { PATH: noXz })
+    expect(nested.code, nested.stderr).toBe(1)
+    expect(nested.stdout).toContain('content differs')
+    // A zip in a gzip: its members inflate into bytes no decoder counted.
+    execFileSync(
+      'python3',
+      [
+        '-c',
+        "import zipfile,os\nb=b''.join(b'\\0'*2000+os.urandom(1) for _ in range(1000))*20\nfor n,t in (('c.zip',b'1'),('d.zip',b'2')):\n  z=zipfile.ZipFile(n,'w',zipfile.ZIP_DEFLATED)\n  [z.writestr(f'm{i}',b+t) for i in range(3)]\n  z.close()",
+      ],
+      { cwd: dir },
+    )
+    execFileSync('gzip', ['-n', 'c.zip', 'd.zip'], { cwd: dir })
+    const zipped = await cli(['--max-bytes', '100M', at('c.zip.gz'), at('d.zip.gz')])
+    expect(zipped.code, zipped.stdout).toBe(2)
+    expect(zipped.stderr).toContain('decompressed bytes in all')
+    expect(fs.readdirSync(dir).filter((n) => n.startsWith('reproof-'))).toEqual([])
   })
 
   it('names a temporary directory it cannot write as the failure (exit 3), not the input', async () => {
