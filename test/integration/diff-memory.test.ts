@@ -11,6 +11,13 @@ import { BIN, cleanupTemp, listDir, makeTemp, spawnProgram } from '../helpers.js
 
 afterEach(cleanupTemp)
 
+/** `reproof diff --json` of two files that differ (exit 1): the report's items. */
+async function differingItems(a: string, b: string, ...flags: string[]) {
+  const run = await spawnProgram([process.execPath, BIN, 'diff', '--json', ...flags, a, b])
+  expect(run.code, run.stderr).toBe(1)
+  return (JSON.parse(run.stdout) as DiffReport).items
+}
+
 const MiB = 1024 * 1024
 
 /**
@@ -277,20 +284,8 @@ describe('reproof diff on nested and compressed members', () => {
     gzip('a.gz', 1e9, content)
     gzip('b.gz', 1e9 + 100, content)
     gzip('c.gz', 1e9, Buffer.concat([content, Buffer.from('!')]))
-    const diff = async (b: string) => {
-      const run = await spawnProgram([
-        process.execPath,
-        BIN,
-        'diff',
-        '--json',
-        '--max-member-bytes',
-        '1M',
-        path.join(dir, 'a.gz'),
-        path.join(dir, b),
-      ])
-      expect(run.code, run.stderr).toBe(1)
-      return (JSON.parse(run.stdout) as DiffReport).items
-    }
+    const diff = (b: string) =>
+      differingItems(path.join(dir, 'a.gz'), path.join(dir, b), '--max-member-bytes', '1M')
     const same = await diff('b.gz')
     expect(same.map((i) => i.kind)).toEqual(['metadata'])
     expect(same[0]?.hints.map((h) => h.cause)).toEqual(['timestamp'])
@@ -343,18 +338,7 @@ describe('reproof diff on nested and compressed members', () => {
     expect(fs.statSync(path.join(dir, 'a.bz2')).size).toBeGreaterThan(MiB)
     fs.copyFileSync(path.join(dir, 'a.bz2'), path.join(dir, 'c.bz2'))
     fs.appendFileSync(path.join(dir, 'c.bz2'), 'garbage')
-    const diff = async (b: string) => {
-      const run = await spawnProgram([
-        process.execPath,
-        BIN,
-        'diff',
-        '--json',
-        path.join(dir, 'a.bz2'),
-        path.join(dir, b),
-      ])
-      expect(run.code, run.stderr).toBe(1)
-      return (JSON.parse(run.stdout) as DiffReport).items
-    }
+    const diff = (b: string) => differingItems(path.join(dir, 'a.bz2'), path.join(dir, b))
     const changed = await diff('b.bz2')
     expect(changed.find((i) => i.kind === 'content')?.text?.unified).toContain('!')
     // bzip2 says "trailing garbage after EOF ignored" and exits 0: not the same content.
