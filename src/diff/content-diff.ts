@@ -1,4 +1,4 @@
-import type { StructuredPatchHunk } from 'diff'
+import type { StructuredPatchHunk } from 'diff/lib/types.js'
 import { toDisplayText } from '../file-names.js'
 import { partAt, type ElfPart } from '../formats/elf.js'
 
@@ -21,7 +21,12 @@ export async function diffText(
   maxLines: number,
 ): Promise<TextDiff | undefined> {
   if (a.length + b.length > MAX_TEXT_DIFF_BYTES) return undefined
-  const { structuredPatch, lineDiff } = await import('diff')
+  // The two modules it needs, not the package's index (fifteen modules: word, CSS, JSON
+  // diffs and patch application), which a tree's first differing text file waited for.
+  const [{ structuredPatch }, { lineDiff }] = await Promise.all([
+    import('diff/lib/patch/create.js'),
+    import('diff/lib/diff/line.js'),
+  ])
   const disjoint = disjointHunk(
     lineDiff.tokenize(a, { newlineIsToken: false }),
     lineDiff.tokenize(b, { newlineIsToken: false }),
