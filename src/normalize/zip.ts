@@ -251,15 +251,15 @@ function refuseOrderThatMatters(
       throw refuse(
         `the member ${toDisplayText(moved.name)} is extracted to the same path as another member; sorting would change which one an extractor leaves there`,
       )
-    const python = movedOverwrite(before, sorted, (m) => pythonPaths.get(m) ?? pythonPath(m))
-    if (python !== undefined)
-      throw refuse(
-        `the member ${toDisplayText(python.name)} is extracted by Python's zipfile to the same path as another member (a name without the UTF-8 flag read in code page 437, one with it in UTF-8); sorting would change which one it leaves there`,
-      )
     const same = movedOverwrite(before, sorted, folding)
     if (same !== undefined)
       throw refuse(
         `the member ${toDisplayText(same.name)} is extracted to the same path as another member where case or Unicode normalization is ignored (macOS, Windows); sorting would change which one an extractor there leaves`,
+      )
+    const python = movedOverwrite(before, sorted, (m) => pythonPaths.get(m) ?? pythonPath(m))
+    if (python !== undefined)
+      throw refuse(
+        `the member ${toDisplayText(python.name)} is extracted by Python's zipfile to the same path as another member (it reads a name without the UTF-8 flag in code page 437, and on Windows takes \\ as a separator, :<>|"?* as _, drops trailing dots and ignores case); sorting would change which one it leaves there`,
       )
   }
   if (befores.every((before) => sorted.every((m, i) => m === before[i]))) return
@@ -303,9 +303,29 @@ function pythonPath(m: Member): string {
       : Array.from(name, (byte) =>
           byte < 0x80 ? String.fromCharCode(byte) : (CP437_HIGH[byte - 0x80] ?? ''),
         ).join('')
-  // On Windows it writes a backslash as the separator it is there.
-  return withoutDotParts(text.replaceAll('\\', '/'))
+  return windowsPath(text)
 }
+
+/**
+ * Where Python's zipfile on Windows writes a name (`_extract_member`): `\\` is a
+ * separator there, a drive or UNC share is dropped, so are empty, `.` and `..` parts,
+ * `:<>|"?*` become `_`, trailing dots and spaces go; and the file system there ignores
+ * case. More names meet than on Linux, where each of these is a name of its own: the
+ * check that refuses to reorder them errs toward refusing.
+ */
+function windowsPath(text: string): string {
+  const parts = text
+    .replaceAll('\\', '/')
+    .replace(WINDOWS_DRIVE, '')
+    .split('/')
+    .filter((part) => part !== '' && part !== '.' && part !== '..')
+    .map((part) => part.replace(/[:<>|"?*]/g, '_').replace(/[ .]+$/, ''))
+    .filter((part) => part !== '')
+  return parts.join('/').normalize('NFD').toLowerCase().normalize('NFC')
+}
+
+// `C:`, or `//server/share`: a UNC path, `\\server\share` before its separators became `/`.
+const WINDOWS_DRIVE = /^(?:[A-Za-z]:|\/\/[^/]+\/[^/]*)/
 
 // The hosts whose zips name files in a DOS code page unless the UTF-8 flag is set:
 // MS-DOS (FAT), OS/2 HPFS, Windows NTFS, VFAT.

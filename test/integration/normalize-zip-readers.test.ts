@@ -31,6 +31,27 @@ for n, c, host, mode in json.loads(sys.argv[2]):
 z.close()
 `
 
+/**
+ * A zip made by hand, each member's name a Python bytes literal with its flags as given:
+ * Python's zipfile flags every name it writes that is not ASCII.
+ */
+function flaggedZip(dir: string, file: string, members: [string, string, number][]): void {
+  const list = members.map(([name, data, flags]) => `(${name}, b'${data}', ${flags})`).join(', ')
+  python(
+    dir,
+    `
+import struct, zlib
+out = bytearray(); cd = bytearray()
+for name, data, flags in [${list}]:
+    crc = zlib.crc32(data); off = len(out)
+    out += struct.pack('<IHHHHHIIIHH', 0x04034b50, 20, flags, 0, 0, 0x21, crc, len(data), len(data), len(name), 0) + name + data
+    cd += struct.pack('<IHHHHHHIIIHHHHHII', 0x02014b50, 0x031e, 20, flags, 0, 0, 0x21, crc, len(data), len(data), len(name), 0, 0, 0, 0, 0o100644 << 16, off) + name
+o = len(out); out += cd + struct.pack('<IHHHHIIH', 0x06054b50, 0, 0, ${members.length}, ${members.length}, len(cd), o, 0)
+open('${file}', 'wb').write(out)
+`,
+  )
+}
+
 async function normalize(dir: string, file: string, ...flags: string[]) {
   const out = path.join(dir, `out-${file}`)
   const result = await runCli([
@@ -301,19 +322,10 @@ for name, bit in (('patch.zip', 0x20), ('strong.zip', 0x40), ('masked.zip', 0x20
     // `café` flagged UTF-8, then `caf\x82` unflagged (é in code page 437), made by hand:
     // Python writes every name it is given flagged. To unzip they are two files; to
     // Python one path, and the last listed is what it extracts.
-    python(
-      dir,
-      `
-import struct, zlib
-out = bytearray(); cd = bytearray()
-for name, data, flags in [(b'caf\\xc3\\xa9', b'utf8-flagged', 0x800), (b'caf\\x82', b'cp437', 0)]:
-    crc = zlib.crc32(data); off = len(out)
-    out += struct.pack('<IHHHHHIIIHH', 0x04034b50, 20, flags, 0, 0, 0x21, crc, len(data), len(data), len(name), 0) + name + data
-    cd += struct.pack('<IHHHHHHIIIHHHHHII', 0x02014b50, 0x031e, 20, flags, 0, 0, 0x21, crc, len(data), len(data), len(name), 0, 0, 0, 0, 0o100644 << 16, off) + name
-o = len(out); out += cd + struct.pack('<IHHHHIIH', 0x06054b50, 0, 0, 2, 2, len(cd), o, 0)
-open('enc.zip', 'wb').write(out)
-`,
-    )
+    flaggedZip(dir, 'enc.zip', [
+      ["b'caf\\xc3\\xa9'", 'utf8-flagged', 0x800],
+      ["b'caf\\x82'", 'cp437', 0],
+    ])
     const read = execFileSync(
       'python3',
       ['-c', "import zipfile; print(zipfile.ZipFile('enc.zip').read('café').decode())"],
@@ -323,6 +335,35 @@ open('enc.zip', 'wb').write(out)
     await refused(dir, [
       ['enc.zip', /is extracted by Python's zipfile to the same path as another member/],
     ])
+  })
+
+  it('refuses to reorder two names of one path to zipfile on Windows, a backslash in code page 437 and a slash in UTF-8', async () => {
+    const dir = makeTemp()
+    // To unzip and libarchive `caf\x82\\x` and `café/x` are two paths; to Python on
+    // Windows, reading the first in code page 437 with `\\` its separator, one.
+    flaggedZip(dir, 'sep.zip', [
+      ["b'caf\\xc3\\xa9/x'", 'utf8-flagged', 0x800],
+      ["b'caf\\x82\\\\x'", 'cp437', 0],
+    ])
+    // What else Python on Windows makes one path of: `:` and `_`, a trailing dot, a drive.
+    const pairs: [string, string, string][] = [
+      ['colon.zip', 'd/a_b.txt', 'd/a:b.txt'],
+      ['dot.zip', 'x.', 'x'],
+      ['drive.zip', 'y', 'C:/y'],
+      ['relative-drive.zip', 'y', 'c:y'],
+    ]
+    for (const [file, first, second] of pairs)
+      makeZip(dir, file, [
+        [first, 'one', 3, 0o100644],
+        [second, 'two', 3, 0o100644],
+      ])
+    await refused(
+      dir,
+      ['sep.zip', ...pairs.map(([file]) => file)].map((file) => [
+        file,
+        /is extracted by Python's zipfile to the same path as another member/,
+      ]),
+    )
   })
 
   it('refuses to reorder members one path apart only in case or Unicode normalization', async () => {

@@ -987,20 +987,22 @@ asUser('the sandbox for an unprivileged user', () => {
       const work = path.join(top, 'work')
       fs.mkdirSync(source)
       fs.mkdirSync(work)
-      for (const [what, last] of [
-        ['out/z', 'chmod 000 out/z'],
-        ['out/sub', 'chmod 000 out/sub'],
+      // `..d` is a name below the root, not a way out of it.
+      for (const [what, last, out] of [
+        ['out/z', 'chmod 000 out/z', 'out'],
+        ['out/sub', 'chmod 000 out/sub', 'out'],
+        ['..d', 'mkdir ..d && echo z > ..d/z && chmod 000 ..d', '..d'],
       ] as const) {
         fs.writeFileSync(
           path.join(source, 'build.sh'),
-          `mkdir -p out/sub && echo x > out/z && echo y > out/sub/w && ${last}\n`,
+          `rm -rf out ..d && mkdir -p out/sub && echo x > out/z && echo y > out/sub/w && ${last}\n`,
         )
         for (const p of [top, source, work, path.join(source, 'build.sh')])
           fs.chownSync(p, 65534, 65534)
         // prettier-ignore
         const run = await spawnProgram([
           'runuser', '-u', 'nobody', '--', process.execPath, BIN, 'build', '-C', source,
-          '--temp-dir', work, '--out-dir', work, '-o', 'out', '--', 'sh', 'build.sh',
+          '--temp-dir', work, '--out-dir', work, '-o', out, '--', 'sh', 'build.sh',
         ])
         expect(run.code, run.stderr).toBe(3)
         expect(run.stderr).toContain(
