@@ -24,6 +24,11 @@ export interface ErrorContext {
   limit?: string
   /** For a no (E_REJECTED) from verification: its reason code (docs/verify.md). */
   reason?: string
+  /**
+   * For a compressed stream that is not whole: its format. Where the fault lies is known
+   * to whoever knows the stream's members (normalize/gzip.ts), not to the decoder.
+   */
+  corrupt?: string
 }
 
 export class ReproofError extends Error {

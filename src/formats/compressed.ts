@@ -180,9 +180,7 @@ export function decompressedSource(
             : new ReproofError(
                 'E_INPUT',
                 `${inner.label}: ${format === 'xz' ? (largeXzDictionary(inner) ?? `corrupt xz data${program ? '' : EMBEDDED_XZ_LACKS}`) : `corrupt ${format} data`}${zlibReason(err)}`,
-                {
-                  path: inner.label,
-                },
+                { path: inner.label, corrupt: format },
               ),
         ),
       )

@@ -2,6 +2,7 @@ import { once } from 'node:events'
 import fs from 'node:fs'
 import { PassThrough, type Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
+import { ReproofError } from '../errors.js'
 import { decompressedSource } from '../formats/compressed.js'
 import { detectFormat } from '../formats/detect.js'
 import { fileSource, readHead } from '../formats/source.js'
@@ -82,6 +83,56 @@ export function gzipHeaderChanges(original: Buffer): string[] {
  * mode recompresses with zlib.
  */
 export async function normalizeGzipFile(job: Job): Promise<NormalizeOutcome> {
+  // The file's members, walked once (each inflated to find where it ends) for whichever
+  // question asks first: here, or where a fault lies.
+  let walked: Promise<GzipMemberRun> | undefined
+  const memberRun = (): Promise<GzipMemberRun> =>
+    (walked ??= gzipMemberRun(job.input, job.budget, (h) => gzipBodyOffset(h, job.input)))
+  try {
+    return await normalizeGzip(job, memberRun)
+  } catch (err) {
+    throw await located(err, job.input, memberRun)
+  }
+}
+
+/**
+ * A corrupt gzip stream's error with the byte its fault lies from: the end of the last
+ * whole member (zlib says what is wrong, not where; a junk tail, a cut member and a
+ * corrupt body are each somewhere after that).
+ */
+async function located(
+  err: unknown,
+  input: string,
+  memberRun: () => Promise<GzipMemberRun>,
+): Promise<unknown> {
+  if (
+    !(err instanceof ReproofError) ||
+    err.context.corrupt !== 'gzip' ||
+    err.context.path !== input
+  )
+    return err
+  const prefix = `${input}: corrupt gzip data`
+  if (!err.message.startsWith(prefix)) return err
+  const run = await memberRun().catch(() => undefined)
+  if (run === undefined || run.whole) return err
+  const last = run.members.at(-1)
+  const at = last === undefined ? 0 : last.trailer + 8
+  const after =
+    run.members.length === 0
+      ? ''
+      : `, after ${run.members.length} whole member${run.members.length === 1 ? '' : 's'}`
+  return new ReproofError(
+    'E_INPUT',
+    `${prefix} from byte ${at}${after}${err.message.slice(prefix.length)}`,
+    err.context,
+    { cause: err },
+  )
+}
+
+async function normalizeGzip(
+  job: Job,
+  memberRun: () => Promise<GzipMemberRun>,
+): Promise<NormalizeOutcome> {
   const { input, head, rules } = job
   const inner = decompressedSource(fileSource(input), 'gzip', job.budget)
   const innerFormat = detectFormat(await readHead(inner, 512))
@@ -89,11 +140,6 @@ export async function normalizeGzipFile(job: Job): Promise<NormalizeOutcome> {
   job.said.format = isTar ? 'tar.gz' : 'gzip'
   const headerChanges = gzipHeaderChanges(head).map((c) => `gzip header: ${c}`)
   const recompressed = `recompressed with zlib level ${GZIP_LEVEL}`
-  // The file's members, walked once (each inflated to find where it ends) for whichever
-  // of the two questions below is asked first.
-  let walked: Promise<GzipMemberRun> | undefined
-  const memberRun = (): Promise<GzipMemberRun> =>
-    (walked ??= gzipMemberRun(input, job.budget, (h) => gzipBodyOffset(h, input)))
   // Whether any member's header has an extra field, which writing one new stream would
   // drop: the first member's, or a later one's (gzip files are joined with cat).
   const withExtraField = async (): Promise<boolean> =>

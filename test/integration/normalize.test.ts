@@ -490,7 +490,7 @@ PY`,
       dir,
       [
         'head -c 60000 /dev/urandom | base64 > t.txt && gzip -c t.txt > t.gz && zip -q t.zip t.txt',
-        'head -c 20000 t.gz > cut.gz && cp t.gz junk.gz && printf JUNK >> junk.gz',
+        'head -c 20000 t.gz > cut.gz && cp t.gz junk.gz && printf JUNK >> junk.gz && cat t.gz cut.gz > two.gz',
         // zlib stops, in silence, at bytes after a member that start with a zero.
         "cp t.gz zjunk.gz && printf '\\0JUNK' >> zjunk.gz && tar -cf t.tar t.txt && gzip -c t.tar > t.tgz && cp t.tgz zjunk.tgz && printf '\\0\\0JUNK' >> zjunk.tgz",
         'cp t.gz zeros.gz && head -c 512 /dev/zero >> zeros.gz',
@@ -506,13 +506,20 @@ PY`,
       zip[crcAt] = (zip[crcAt] ?? 0) ^ 0xff
     }
     fs.writeFileSync(path.join(dir, 'crc.zip'), zip)
+    // Where the fault lies: from the end of the last whole member.
+    const end = fs.statSync(path.join(dir, 't.gz')).size
     const expected: Record<string, RegExp> = {
-      'cut.gz': /cut\.gz: corrupt gzip data \(unexpected end of file\)/,
-      'junk.gz': /junk\.gz: corrupt gzip data/,
+      'cut.gz': /cut\.gz: corrupt gzip data from byte 0 \(unexpected end of file\)/,
+      'junk.gz': new RegExp(
+        `junk\\.gz: corrupt gzip data from byte ${end}, after 1 whole member \\(`,
+      ),
+      'two.gz': new RegExp(
+        `two\\.gz: corrupt gzip data from byte ${end}, after 1 whole member \\(unexpected end of file\\)`,
+      ),
       'zjunk.gz':
         /zjunk\.gz: 5 bytes after the gzip data \(from byte \d+\) are neither a gzip member nor zero padding/,
       'zjunk.tgz': /zjunk\.tgz: 6 bytes after the gzip data \(from byte \d+\) are neither/,
-      'crc.gz': /crc\.gz: corrupt gzip data \(incorrect data check\)/,
+      'crc.gz': /crc\.gz: corrupt gzip data from byte 0 \(incorrect data check\)/,
       'body.zip': /body\.zip!t\.txt: corrupt zip member/,
       'crc.zip': /crc\.zip!t\.txt: corrupt zip member \(its CRC-32 is [0-9a-f]{8}, its header says/,
     }
