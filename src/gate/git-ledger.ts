@@ -877,22 +877,58 @@ export function checkpointUrl(url: string): string {
 }
 
 /**
- * The directory git opens for a local path: the first of `p/.git`, `p`, `p.git/.git` and
- * `p.git` that is a repository (git's own order), links resolved; the path itself when
- * none is, as for a repository not made yet.
+ * The repository git opens for a local path: the first of `p/.git`, `p`, `p.git/.git`
+ * and `p.git` that is a repository (git's own order), links resolved; a `.git` file
+ * (`gitdir: …`, as `git worktree add` and submodules write) followed to the directory it
+ * names; a linked work tree's directory taken as the repository it shares (its
+ * `commondir`, where the branches are). The path itself when none is, as for a repository
+ * not made yet. One repository under every spelling: a checkpoint keyed by another
+ * spelling would not hold its history.
  */
 function repositoryDir(p: string): string {
   const bare = p.replace(/\/+$/, '') || '/'
   for (const candidate of [`${bare}/.git`, bare, `${bare}.git/.git`, `${bare}.git`]) {
-    try {
-      if (!fs.statSync(path.join(candidate, 'objects')).isDirectory()) continue
-      if (!fs.statSync(path.join(candidate, 'HEAD')).isFile()) continue
-      return fs.realpathSync(candidate)
-    } catch {
-      // Not this one.
-    }
+    const found = gitDirAt(candidate)
+    if (found !== undefined) return found
   }
   return bare
+}
+
+/** The repository a candidate path is, as `repositoryDir` reads it, if it is one. */
+function gitDirAt(candidate: string): string | undefined {
+  try {
+    let dir = candidate
+    if (fs.statSync(candidate).isFile()) {
+      // A gitfile is one short line; anything longer is not one.
+      const named = /^gitdir: (.+?)\r?\n?$/.exec(readSmall(candidate))?.[1]
+      if (named === undefined) return undefined
+      dir = path.resolve(path.dirname(candidate), named)
+    }
+    let common = dir
+    try {
+      common = path.resolve(dir, readSmall(path.join(dir, 'commondir')).trim())
+    } catch {
+      // No commondir: the directory is the repository itself.
+    }
+    if (!fs.statSync(path.join(common, 'objects')).isDirectory()) return undefined
+    if (!fs.statSync(path.join(dir, 'HEAD')).isFile()) return undefined
+    return fs.realpathSync(common)
+  } catch {
+    return undefined
+  }
+}
+
+/** A file of at most 4 KiB, as text (a gitfile, a commondir). */
+function readSmall(file: string): string {
+  const fd = fs.openSync(file, 'r')
+  try {
+    const buffer = Buffer.alloc(4096)
+    const n = fs.readSync(fd, buffer, 0, buffer.length, 0)
+    if (n === buffer.length) throw new Error(`${file}: longer than a gitfile`)
+    return buffer.subarray(0, n).toString('utf8')
+  } finally {
+    fs.closeSync(fd)
+  }
 }
 
 /** `https://Host:443/o/r.git/`, `ssh://git@host/o/r` and `git@host:o/r.git` alike: `remote:host/o/r`. */

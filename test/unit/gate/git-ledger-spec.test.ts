@@ -169,6 +169,40 @@ describe('checkpointUrl', () => {
     // A work tree and its .git directory are one repository.
     for (const spelling of [path.join(dir, 'work'), path.join(dir, 'work', '.git')])
       expect(checkpointUrl(spelling), spelling).toBe(path.join(dir, 'work', '.git'))
+    // A `.git` file naming the repository (a submodule's, relative or not), and a linked
+    // work tree (`git worktree add`), whose own git directory shares the repository's.
+    fs.mkdirSync(path.join(dir, 'pointer'))
+    fs.writeFileSync(path.join(dir, 'pointer', '.git'), `gitdir: ${bare}\n`)
+    fs.mkdirSync(path.join(dir, 'relative'))
+    fs.writeFileSync(path.join(dir, 'relative', '.git'), 'gitdir: ../ledger.git\n')
+    expect(checkpointUrl(path.join(dir, 'pointer')), 'pointer').toBe(bare)
+    expect(checkpointUrl(path.join(dir, 'relative')), 'relative').toBe(bare)
+    execFileSync(
+      'git',
+      ['-C', path.join(dir, 'work'), 'commit', '-q', '--allow-empty', '-m', 'x'],
+      {
+        env: {
+          ...process.env,
+          GIT_AUTHOR_NAME: 'a',
+          GIT_AUTHOR_EMAIL: 'a@b',
+          GIT_COMMITTER_NAME: 'a',
+          GIT_COMMITTER_EMAIL: 'a@b',
+        },
+      },
+    )
+    execFileSync('git', [
+      '-C',
+      path.join(dir, 'work'),
+      'worktree',
+      'add',
+      '-q',
+      path.join(dir, 'linked'),
+    ])
+    expect(checkpointUrl(path.join(dir, 'linked')), 'linked').toBe(path.join(dir, 'work', '.git'))
+    // A file that only looks like one is no repository: the path is its own.
+    fs.mkdirSync(path.join(dir, 'junk'))
+    fs.writeFileSync(path.join(dir, 'junk', '.git'), 'gitdir: /nowhere\n')
+    expect(checkpointUrl(path.join(dir, 'junk'))).toBe(path.join(dir, 'junk'))
   })
 
   it("takes the spellings of a forge's repository for one, and other repositories apart", () => {
