@@ -65,10 +65,45 @@ export type Check = PassedCheck | FailedCheck
 export function checked({
   ok,
   reason,
+  found,
   ...check
 }: CheckBase & { ok: boolean; reason: Reason }): Check {
-  return ok ? { ...check, ok: true } : { ...check, ok: false, reason }
+  const shown = found === undefined ? {} : { found: bounded(found) }
+  return ok ? { ...check, ...shown, ok: true } : { ...check, ...shown, ok: false, reason }
 }
+
+/**
+ * What a check found, as much of it as a reader needs: the signer wrote it, and a
+ * subject's digest nested 200,000 arrays deep overflowed the stack of the output's
+ * JSON.stringify (exit 3, for a bundle whose answer was known). Four levels, twenty items
+ * a level, 4,096 characters a string; what is left out is counted.
+ */
+export function bounded(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string')
+    return value.length <= MAX_TEXT
+      ? value
+      : `${value.slice(0, MAX_TEXT)}… (${value.length - MAX_TEXT} more characters)`
+  if (value === null || typeof value !== 'object') return value
+  if (depth >= MAX_DEPTH)
+    return `(${Array.isArray(value) ? 'an array' : 'an object'} nested too deep to show)`
+  if (Array.isArray(value)) {
+    const shown: unknown[] = value.slice(0, MAX_ITEMS).map((v: unknown) => bounded(v, depth + 1))
+    if (value.length > MAX_ITEMS) shown.push(`… ${value.length - MAX_ITEMS} more`)
+    return shown
+  }
+  const entries = Object.entries(value)
+  // fromEntries defines each key as its own, `__proto__` too.
+  return Object.fromEntries([
+    ...entries.slice(0, MAX_ITEMS).map(([k, v]) => [k, bounded(v, depth + 1)] as const),
+    ...(entries.length > MAX_ITEMS
+      ? [['…', `${entries.length - MAX_ITEMS} more keys`] as const]
+      : []),
+  ])
+}
+
+const MAX_DEPTH = 4
+const MAX_ITEMS = 20
+const MAX_TEXT = 4096
 
 /** A no from verification, with its reason: thrown where a check cannot go on, caught by the runner. */
 export function rejection(

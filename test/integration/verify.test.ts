@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
+import { gzipSync } from 'node:zlib'
 import { bundleFromJSON, bundleToJSON } from '@sigstore/bundle'
 import fc from 'fast-check'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -713,6 +714,50 @@ describe('reproof verify --rebuild', () => {
     expect(result?.reason).toBe('rebuild-mismatch')
     expect(result?.explanation?.some((i) => i.path === 'hello' && i.kind === 'content')).toBe(true)
     expect(stdout).toContain('"rebuild-mismatch"')
+  })
+
+  it('says no to a rebuild that differs, even when the comparison that explains it will not open the rebuilt file', async () => {
+    // The rebuild makes a gzip of 50 MB of zeros: past the ratio limit of the comparison.
+    const repo = makeTemp()
+    fs.writeFileSync(
+      path.join(repo, 'Makefile'),
+      'hello:\n\thead -c 50000000 /dev/zero | gzip -n > hello\n',
+    )
+    git(repo, ['init', '-q'])
+    git(repo, ['add', '.'])
+    git(repo, ['-c', 'user.name=t', '-c', 'user.email=t@x.invalid', 'commit', '-qm', 'bomb'])
+    const dir = makeTemp()
+    const { run, bundle } = await signedMakeBuild(repo, dir, 'https://ci.example.com')
+    expect(run.code, run.stderr).toBe(0)
+    // Signed for another artifact, which the rebuild does not make.
+    const other = path.join(dir, 'hello')
+    fs.writeFileSync(other, gzipSync('hi\n'))
+    const { pub, resigned } = await resigner(bundle)
+    const claimed = await resigned('other.json', (s) => {
+      s.subject = [
+        {
+          name: 'hello',
+          digest: {
+            sha256: crypto.createHash('sha256').update(fs.readFileSync(other)).digest('hex'),
+          },
+        },
+      ]
+    })
+    const { code, result, stdout } = await verify(rebuildArgs(other, claimed, pub, repo))
+    expect([code, result?.reason], stdout).toEqual([1, 'rebuild-mismatch'])
+    expect(result?.explanation).toEqual([
+      {
+        path: 'hello',
+        kind: 'error',
+        message: 'not explained: hello: decompresses to more than 1000 times its compressed size',
+        hints: [],
+      },
+    ])
+    const text = await runCli(['verify', ...rebuildArgs(other, claimed, pub, repo)])
+    expect(text.code, text.stderr).toBe(1)
+    expect(text.stdout).toContain(
+      'differs: hello (not explained: hello: decompresses to more than 1000 times its compressed size)',
+    )
   })
 
   it("rebuilds the commit as a checkout has it, whatever the commit's own export attributes leave out", async () => {

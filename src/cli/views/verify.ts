@@ -37,7 +37,9 @@ export function renderVerify(result: VerifyResult, color: boolean): string {
   }
   for (const item of result.explanation ?? []) {
     lines.push(
-      `  differs: ${shown(item.path)} (${item.kind})${item.hints.length === 0 ? '' : `, likely ${item.hints.map((h) => h.cause).join(', ')}`}`,
+      item.kind === 'error'
+        ? `  differs: ${shown(item.path)} (${shown(item.message)})`
+        : `  differs: ${shown(item.path)} (${item.kind})${item.hints.length === 0 ? '' : `, likely ${item.hints.map((h) => h.cause).join(', ')}`}`,
     )
   }
   for (const note of result.unchecked) lines.push(`  not checked: ${shown(note)}`)

@@ -927,3 +927,40 @@ describe('a build from a work tree with uncommitted changes', () => {
     expect(failed({ sourceRefRegexp: 'refs/heads/.*' }, CERT(), own)).toEqual(['source-ref'])
   })
 })
+
+describe('what a check found, as shown', () => {
+  it('keeps a hostile statement printable: nesting, width and length bounded, the answer the same', () => {
+    const deep = JSON.parse(`${'['.repeat(200_000)}${']'.repeat(200_000)}`) as unknown
+    const wide = Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`k${i}`, i]))
+    const subjects = [
+      { name: 'app.tgz', digest: { sha256: SHA } },
+      { name: 'deep', digest: { x: deep } },
+      { name: 'wide', digest: wide },
+      { name: 'long', digest: { sha256: 'f'.repeat(100_000) } },
+      ...Array.from({ length: 100 }, (_, i) => ({ name: `s${i}`, digest: { sha256: `${i}` } })),
+    ]
+    const yes = run({}, KEY, provenance(SOURCE, { subject: subjects }))
+    expect(yes.every((c) => c.ok)).toBe(true)
+    const no = run({}, KEY, provenance(SOURCE, { subject: subjects }), [
+      { path: 'other', sha256: 'cd'.repeat(32) },
+    ])
+    const subject = no.find((c) => c.name === 'subject for other')
+    expect(subject?.ok).toBe(false)
+    const text = JSON.stringify(subject)
+    expect(text.length).toBeLessThan(20_000)
+    const found = subject?.found as unknown[]
+    expect(found).toHaveLength(21)
+    expect(found.at(-1)).toBe('… 84 more')
+    expect(found[1]).toEqual({ x: [['(an array nested too deep to show)']] })
+    expect(Object.keys(found[2] as object)).toHaveLength(21)
+    expect((found[3] as { sha256: string }).sha256).toMatch(/^f{4096}… \(95904 more characters\)$/)
+  })
+
+  it('keeps a key named __proto__ as a key, not a prototype', () => {
+    const digest = JSON.parse('{"__proto__": {"sha256": "x"}}') as object
+    const no = run({}, KEY, provenance(SOURCE, { subject: [{ name: 'a', digest }] }))
+    const found = no.find((c) => c.name === 'subject for app.tgz')?.found as object[]
+    expect(Object.getPrototypeOf(found[0])).toBe(Object.prototype)
+    expect(JSON.stringify(found)).toBe('[{"__proto__":{"sha256":"x"}}]')
+  })
+})
