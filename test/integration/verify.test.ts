@@ -574,6 +574,13 @@ describe('reproof verify on bundles reproof made', () => {
 })
 
 describe('reproof verify --rebuild', () => {
+  /** `repo` made a repository of one commit holding all it holds. */
+  const commitAll = (repo: string, message: string): void => {
+    git(repo, ['init', '-q'])
+    git(repo, ['add', '.'])
+    git(repo, ['-c', 'user.name=t', '-c', 'user.email=t@x.invalid', 'commit', '-qm', message])
+  }
+
   /** Arguments of `reproof verify` that rebuild from the repository `source`. */
   const rebuildArgs = (artifact: string, bundle: string, key: string, source: string): string[] => [
     artifact,
@@ -664,9 +671,7 @@ describe('reproof verify --rebuild', () => {
     const app = path.join(repo, 'apps', 'hello')
     fs.cpSync(copyFixture('hello-c'), app, { recursive: true })
     fs.writeFileSync(path.join(repo, 'README'), 'the repository top\n')
-    git(repo, ['init', '-q'])
-    git(repo, ['add', '.'])
-    git(repo, ['-c', 'user.name=t', '-c', 'user.email=t@x.invalid', 'commit', '-qm', 'apps'])
+    commitAll(repo, 'apps')
     const { run, bundle, pub, artifact } = await signedMakeBuild(
       app,
       makeTemp(),
@@ -723,9 +728,7 @@ describe('reproof verify --rebuild', () => {
       path.join(repo, 'Makefile'),
       'hello:\n\thead -c 50000000 /dev/zero | gzip -n > hello\n',
     )
-    git(repo, ['init', '-q'])
-    git(repo, ['add', '.'])
-    git(repo, ['-c', 'user.name=t', '-c', 'user.email=t@x.invalid', 'commit', '-qm', 'bomb'])
+    commitAll(repo, 'bomb')
     const dir = makeTemp()
     const { run, bundle } = await signedMakeBuild(repo, dir, 'https://ci.example.com')
     expect(run.code, run.stderr).toBe(0)
@@ -778,9 +781,7 @@ describe('reproof verify --rebuild', () => {
       path.join(repo, '.gitattributes'),
       '/hello.c export-ignore\n/README* export-subst\n',
     )
-    git(repo, ['init', '-q'])
-    git(repo, ['add', '.'])
-    git(repo, ['-c', 'user.name=t', '-c', 'user.email=t@x.invalid', 'commit', '-qm', 'attrs'])
+    commitAll(repo, 'attrs')
     const built = makeTemp()
     fs.cpSync(repo, built, { recursive: true })
     fs.rmSync(path.join(built, 'hello.c'))
