@@ -28,6 +28,7 @@ import {
 import type { Policy } from '../verify/policy.js'
 import { MAX_BUNDLE_BYTES } from '../verify/run-verify.js'
 import { sha256Hex } from '../sha256.js'
+import { beginsWithWholeJson } from './json-prefix.js'
 
 // A record is a few hundred bytes; a line near this is not one.
 const MAX_LINE_BYTES = 64 * 1024
@@ -810,7 +811,7 @@ export class FileLedger implements Ledger {
       // not a whole record whose line break was taken away (an acknowledged release,
       // which cutting would make disappear while `gate check` said the ledger was fine).
       if ((this.loadCheckpoint()?.bytes ?? 0) > end) throw this.cut()
-      if (torn.length > MAX_LINE_BYTES || isWholeJson(torn))
+      if (torn.length > MAX_LINE_BYTES || beginsWithWholeJson(torn))
         throw new ReproofError(
           'E_LEDGER',
           `${this.file}: the last line holds a whole record but no line break (cut or edited); an append never ends so, so the gate stops until a person has looked`,
@@ -1123,27 +1124,6 @@ export class FileLedger implements Ledger {
       signal,
     )
   }
-}
-
-/**
- * Whether `bytes` begin with a whole JSON value: a crash mid-append leaves a strict part
- * of one record, never a whole one, whatever follows it (a line break swapped for other
- * bytes hid a whole record from a check of the fragment as one value).
- */
-function isWholeJson(bytes: Buffer): boolean {
-  const text = bytes.toString('utf8')
-  // A record closes few objects; past these many tries the fragment is no record's part.
-  let tries = 0
-  for (let end = text.indexOf('}'); end !== -1; end = text.indexOf('}', end + 1)) {
-    if (++tries > 64) return true
-    try {
-      JSON.parse(text.slice(0, end + 1))
-      return true
-    } catch {
-      // not yet whole
-    }
-  }
-  return false
 }
 
 /** Whether nothing is at `file`: ENOENT only (Node's throwIfNoEntry takes ENOTDIR too). */
