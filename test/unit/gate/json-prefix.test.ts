@@ -23,7 +23,9 @@ describe('beginsWithWholeJson', () => {
           const line = Buffer.from(JSON.stringify(value))
           // The cut just before the last byte, and a few anywhere.
           for (const cut of [line.length - 1, ...cuts.map((n) => n % line.length)])
-            expect(beginsWithWholeJson(line.subarray(0, cut)), `${cut} of ${line.toString()}`).toBe(false)
+            expect(beginsWithWholeJson(line.subarray(0, cut)), `${cut} of ${line.toString()}`).toBe(
+              false,
+            )
           expect(beginsWithWholeJson(Buffer.concat([line, after]))).toBe(true)
         },
       ),
