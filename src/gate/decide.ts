@@ -121,6 +121,17 @@ export type Decision =
     }
 
 /**
+ * The environment of the ledger that `env` names in another case, when `env` itself is
+ * none: `Prod` for `prod`. Names that differ in case only would be two environments, and
+ * a gate or a read given one for the other is told so. Pure.
+ */
+export function otherSpelling(state: LedgerState, env: string): string | undefined {
+  if (state.envs.has(env)) return undefined
+  const lower = env.toLowerCase()
+  return [...state.envs.keys()].find((name) => name.toLowerCase() === lower)
+}
+
+/**
  * Folds records into the state decisions need; the chain itself is checked by the reader.
  * `from` is the state before the first of them (a file ledger's checkpoint keeps one); it
  * is extended in place, so give a state nobody else holds.
@@ -202,10 +213,7 @@ export function decideGate(state: LedgerState, request: GateRequest, verified: b
   // Names that differ in case only are two environments to the ledger: a release
   // superseded in `prod` would be new in `Prod`. The first request to such a name is
   // refused rather than taken for a new environment.
-  const spelt =
-    env === undefined
-      ? [...state.envs.keys()].find((name) => name.toLowerCase() === request.env.toLowerCase())
-      : undefined
+  const spelt = otherSpelling(state, request.env)
   if (spelt !== undefined)
     return {
       kind: 'reject',

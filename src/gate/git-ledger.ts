@@ -4,7 +4,7 @@ import path from 'node:path'
 import * as v from 'valibot'
 import { canonicalJson } from '../canonical.js'
 import { withRetries, type Attempt, type Backoff } from '../io/retry.js'
-import { ReproofError } from '../errors.js'
+import { ReproofError, throwIfAborted } from '../errors.js'
 import { asCommit } from '../io/commit-window.js'
 import { runSync } from '../sandbox/process.js'
 import { stripCredentials } from '../sandbox/git.js'
@@ -468,7 +468,12 @@ export class GitLedger implements Ledger {
     }
   }
 
-  async transact<T>(step: (read: LedgerRead) => Step<T>, _lockTimeoutMs?: number): Promise<T> {
+  async transact<T>(
+    step: (read: LedgerRead) => Step<T>,
+    _lockTimeoutMs?: number,
+    /** Aborted on Ctrl-C or SIGTERM: up to the push, nothing is written (exit 130). */
+    signal?: AbortSignal,
+  ): Promise<T> {
     // Reads and pushes alike: a push may land whatever answer it gave. Once one went
     // unanswered, no later failure can say "nothing was recorded": the server may apply
     // it late (it did not hold it when read back), so a later error is an unknown outcome.
@@ -480,9 +485,13 @@ export class GitLedger implements Ledger {
     // "superseded" once another gate deployed on top) would deny it.
     const pending: { commit: string; result: T }[] = []
     const outcome = await asCommit(() =>
-      withRetries(MAX_ATTEMPTS, PUSH_BACKOFF, (): Attempt<T, PushFailure> => {
+      withRetries(MAX_ATTEMPTS, PUSH_BACKOFF, async (): Promise<Attempt<T, PushFailure>> => {
         try {
           const read = this.read()
+          // git runs synchronously: a SIGTERM that came while it read is delivered only
+          // once the event loop turns, here, so that the step sees the signal aborted
+          // (it was not, and a cancelled gate recorded its release).
+          await signalsDelivered()
           const { tip } = read
           const landed =
             tip === undefined ? undefined : pending.find((p) => this.contains(tip, p.commit))
@@ -493,6 +502,9 @@ export class GitLedger implements Ledger {
           const { append, result } = step(read)
           if (append === undefined) return { done: result }
           const commit = this.commit(read.tip, read.bytes, read.state, append)
+          // The last moment to stop: once pushed, the record may stand.
+          await signalsDelivered()
+          throwIfAborted(signal)
           const pushed = this.push(commit)
           // The commit appends one line to the ledger just verified: it is verified too. It
           // counts once the ledger gates read holds it: git may send a push elsewhere
@@ -534,6 +546,15 @@ export class GitLedger implements Ledger {
           }
           return { again: pushed }
         } catch (err) {
+          // Interrupted after a push that may still land: not "nothing was written".
+          const interrupted = err instanceof ReproofError && err.code === 'E_INTERRUPTED'
+          if (interrupted && (pending.length > 0 || unanswered !== undefined))
+            throw new ReproofError(
+              'E_AMBIGUOUS',
+              `${this.label}: interrupted after a push that did not land when it was read back, but may still; the release may or may not be recorded, and a retry is safe`,
+              { path: this.label },
+              { cause: err },
+            )
           if (
             unanswered === undefined ||
             (err instanceof ReproofError && err.code === 'E_AMBIGUOUS')
@@ -563,11 +584,14 @@ export class GitLedger implements Ledger {
     try {
       out = this.git(['ls-remote', '--heads', '--', this.url, `refs/heads/${this.branch}`])
     } catch (err) {
-      throw new ReproofError(
-        'E_LEDGER',
-        `${this.label}: cannot read the ledger: ${this.redact(gitSaid(err))}`,
-        {},
-        { cause: err },
+      throw (
+        interruption(err) ??
+        new ReproofError(
+          'E_LEDGER',
+          `${this.label}: cannot read the ledger: ${this.redact(gitSaid(err))}`,
+          {},
+          { cause: err },
+        )
       )
     }
     // ls-remote matches a pattern by its tail: `refs/heads/x/refs/heads/main` answers for
@@ -584,11 +608,14 @@ export class GitLedger implements Ledger {
         `+refs/heads/${this.branch}:refs/ledger/tip`,
       ])
     } catch (err) {
-      throw new ReproofError(
-        'E_LEDGER',
-        `${this.label}: cannot fetch the ledger: ${this.redact(gitSaid(err))}`,
-        {},
-        { cause: err },
+      throw (
+        interruption(err) ??
+        new ReproofError(
+          'E_LEDGER',
+          `${this.label}: cannot fetch the ledger: ${this.redact(gitSaid(err))}`,
+          {},
+          { cause: err },
+        )
       )
     }
     // The branch names a commit, and nothing else: a tag object there was no ledger a
@@ -715,6 +742,23 @@ export class GitLedger implements Ledger {
       maxBuffer: MAX_LEDGER_BYTES + 1024 * 1024,
     })
   }
+}
+
+/**
+ * A git read killed by Ctrl-C or SIGTERM (the terminal signals the whole process group,
+ * git with it): the user stopping the gate, not a ledger that cannot be read (exit 3).
+ * Killed at the time limit, it is no interruption (`ETIMEDOUT`).
+ */
+function interruption(err: unknown): ReproofError | undefined {
+  const e = err as { code?: string; signal?: string | null }
+  if (e.code === 'ETIMEDOUT' || !['SIGINT', 'SIGTERM', 'SIGHUP'].includes(e.signal ?? ''))
+    return undefined
+  return new ReproofError('E_INTERRUPTED', 'interrupted; nothing was written', {}, { cause: err })
+}
+
+/** The event loop turned once: signals that came while git ran are handled by now. */
+function signalsDelivered(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve))
 }
 
 /**

@@ -1,4 +1,5 @@
-import type { LedgerRecord } from './decide.js'
+import { ReproofError } from '../errors.js'
+import { otherSpelling, type LedgerRecord } from './decide.js'
 import { refuseFromTheFuture, type LedgerRead } from './ledger.js'
 import { openLedger } from './open-ledger.js'
 import type { GateReadOptions } from '../config/gate-options.js'
@@ -55,6 +56,14 @@ async function readLedger(options: GateReadOptions): Promise<LedgerRead> {
     // A record's time is a gate's clock, never evidence; one no gate could have written
     // yet is a record `gate check` refuses, and no answer stands on it.
     refuseFromTheFuture(read, ledger.recordsLabel, Date.now())
+    // `PROD` read as "no release" while `prod` has them, which a gate refuses to write.
+    const spelt = otherSpelling(read.state, options.env)
+    if (spelt !== undefined)
+      throw new ReproofError(
+        'E_INPUT',
+        `--env ${options.env}: no environment of ${ledger.label}, but ${spelt} is: names that differ in case only would be two environments; give the name as the ledger has it`,
+        { wanted: options.env, found: spelt },
+      )
     return read
   } finally {
     ledger.close()

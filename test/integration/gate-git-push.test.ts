@@ -3,7 +3,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { deploy, deployArgs, hook, remote, useGateKit } from '../gate-kit.js'
-import { cleanupTemp, git, makeTemp, runCli } from '../helpers.js'
+import { cleanupTemp, git, makeTemp, runCli, spawnCli } from '../helpers.js'
 
 afterEach(cleanupTemp)
 useGateKit()
@@ -128,5 +128,47 @@ describe('what a refused or failed push of a git ledger means', () => {
       /a push did not answer \(.*\), and then: .*Connection reset by peer.*; the release may or may not be recorded/,
     )
     expect(git(bare, ['rev-list', '--count', 'releases']).trim()).toBe('1')
+  })
+})
+
+describe('a gate on a git ledger stopped before its push', () => {
+  /** A `git` that stops at `ls-remote` (the ledger's read), first doing `what`. */
+  function slowGit(what: string): { env: NodeJS.ProcessEnv; reading: string } {
+    const bin = makeTemp()
+    const reading = path.join(bin, 'reading')
+    const real = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim()
+    fs.writeFileSync(
+      path.join(bin, 'git'),
+      `#!/bin/sh\nfor a in "$@"; do [ "$a" = ls-remote ] && { touch ${reading}; ${what}; }; done\nexec ${real} "$@"\n`,
+    )
+    fs.chmodSync(path.join(bin, 'git'), 0o755)
+    return {
+      env: { PATH: `${bin}:${process.env.PATH ?? ''}`, XDG_STATE_HOME: makeTemp() },
+      reading,
+    }
+  }
+
+  it('records nothing and exits 130 when SIGTERM comes while git reads the ledger', async () => {
+    const { bare, ledger } = remote()
+    const { env, reading } = slowGit('sleep 2')
+    // git runs synchronously: the signal came while it read, and was seen only after the push.
+    const run = await spawnCli(['gate', ...deployArgs(0), '--ledger', ledger], {
+      env,
+      killWhen: () => fs.existsSync(reading),
+    })
+    expect(run.code, run.stderr).toBe(130)
+    expect(run.stderr).toContain('interrupted; nothing was written')
+    expect(() => git(bare, ['rev-parse', '--verify', '-q', 'releases'])).toThrow()
+  })
+
+  it('says interrupted, not an unreadable ledger, when Ctrl-C kills git as it reads', async () => {
+    const { bare, ledger } = remote()
+    // Ctrl-C at a terminal signals the whole group: git dies of it first.
+    const { env } = slowGit('kill -INT $$')
+    const run = await spawnCli(['gate', ...deployArgs(0), '--ledger', ledger], { env })
+    expect(run.code, run.stderr).toBe(130)
+    expect(run.stderr).toContain('interrupted; nothing was written')
+    expect(run.stderr).not.toContain('cannot read the ledger')
+    expect(() => git(bare, ['rev-parse', '--verify', '-q', 'releases'])).toThrow()
   })
 })

@@ -464,6 +464,22 @@ describe('reproof gate', () => {
     expect([result.decision, result.record?.at]).toEqual(['recorded', '2031-05-06T07:08:09.000Z'])
   })
 
+  it('reads an environment named in another case than the ledger has it as a mistake, not as empty', async () => {
+    const ledger = path.join(makeTemp(), 'ledger.jsonl')
+    await deploy(ledger, 0)
+    for (const read of ['status', 'history']) {
+      const run = await gate(ledger, [read, '--env', 'PROD'])
+      expect(run.code, read).toBe(2)
+      expect(run.stderr).toContain(
+        `--env PROD: no environment of ${ledger}, but prod is: names that differ in case only would be two environments`,
+      )
+    }
+    // A write is refused the same way, and an environment of its own spelling reads as one.
+    const write = await gate(ledger, [...deployArgs(1).map((a) => (a === 'prod' ? 'PROD' : a))])
+    expect([write.code, write.result?.decision]).toEqual([1, 'refused'])
+    expect((await gate(ledger, ['status', '--env', 'staging'])).code).toBe(0)
+  })
+
   it('takes environment names of letters, digits, dot, dash and underscore only', async () => {
     const ledger = path.join(makeTemp(), 'ledger.jsonl')
     for (const env of ['a/b', '.hidden', 'x y', 'é', `a${'b'.repeat(64)}`, 'prod\n']) {
