@@ -268,7 +268,7 @@ export async function rebuildCheck(
             result.isolation.notes.length === 0
               ? ''
               : `; the sandbox could not cover: ${result.isolation.notes.join('; ')}`
-          }`,
+          }${unusedSaid(recipe, options, result.isolation.kind === 'namespaces')}`,
         },
       }
     }
@@ -353,6 +353,27 @@ function unexplained(err: unknown, work: string): string {
   return message
     .replaceAll(`${work}/`, '')
     .replace(/ \(raise (?:the limit|it) with --[a-z-]+\)$/, '')
+}
+
+/**
+ * The permissions given for the rebuild that it did not use, said with the yes: what was
+ * allowed and what ran are told apart (a `--rebuild-network` given is no rebuild that
+ * reached the network). Empty when every one was used.
+ */
+function unusedSaid(recipe: Recipe, options: RebuildOptions, sandboxed: boolean): string {
+  const taken = new Set(recipe.env.filter((e) => e.value === undefined).map((e) => e.name))
+  const unused = [
+    ...(options.allowNetwork === true && !recipe.network
+      ? ['--rebuild-network (the attested build did not reach the network)']
+      : []),
+    ...(options.passEnv ?? [])
+      .filter((name) => !taken.has(name))
+      .map((name) => `--rebuild-env ${name} (the attested build did not take it from its caller)`),
+    ...(options.allowNoSandbox === true && sandboxed
+      ? ['--rebuild-without-sandbox (the sandbox was available, and the rebuild ran in it)']
+      : []),
+  ]
+  return unused.length === 0 ? '' : `; given and not used: ${unused.join(', ')}`
 }
 
 /**

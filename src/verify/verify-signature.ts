@@ -245,7 +245,14 @@ async function rootForKeys(trustedRoot: string | undefined, signed: SignedEntity
     return {
       root: await loadTrustedRoot(trustedRoot, (json) => TrustedRoot.fromJSON(json)),
       entity: signed,
-      unchecked: [],
+      // Given, and nothing to check against it: said, so that a yes does not read as a
+      // bundle logged and timestamped under that root.
+      unchecked:
+        signed.tlogEntries.length === 0 && countTimestamps(signed) === 0
+          ? [
+              `--trusted-root ${trustedRoot}: not used, the bundle has no transparency-log entry or timestamp to check against it`,
+            ]
+          : [],
     }
   const root = TrustedRoot.fromJSON({
     mediaType: 'application/vnd.dev.sigstore.trustedroot+json;version=0.1',

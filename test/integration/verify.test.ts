@@ -647,6 +647,18 @@ describe('reproof verify --rebuild', () => {
     const { code, result } = await verify(rebuildArgs(artifact, bundle, pub, repo))
     expect(code, JSON.stringify(result?.checks)).toBe(0)
     expect(result?.checks.at(-1)).toMatchObject({ name: 'rebuild', ok: true })
+    expect(JSON.stringify(result?.checks.at(-1))).not.toContain('not used')
+    // Permissions given and not used are said with the yes, apart from what ran.
+    const allowed = await verify([
+      ...rebuildArgs(artifact, bundle, pub, repo),
+      '--rebuild-network',
+      '--rebuild-env',
+      'PATH',
+    ])
+    expect(allowed.code).toBe(0)
+    expect(allowed.result?.checks.at(-1)?.found).toMatch(
+      /; given and not used: --rebuild-network \(the attested build did not reach the network\), --rebuild-env PATH \(the attested build did not take it from its caller\)$/,
+    )
     // A replace ref in the repository given swaps the commit's tree for another: the
     // rebuild reads the commit as it is, and still finds the same digests.
     const run = (...args: string[]): string => git(repo, args).trim()

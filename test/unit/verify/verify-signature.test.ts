@@ -875,9 +875,15 @@ describe('verifySignature, keys', () => {
       reason: 'signature-invalid',
       message: expect.stringMatching(/^TLOG_[A-Z_]+: /) as unknown,
     })
-    // A plain key bundle with a root checks nothing more and names nothing unchecked.
+    // A plain key bundle with a root checks nothing more, and says the root went unused:
+    // a yes must not read as a bundle logged and timestamped under it.
     const rooted = await verifySignature(await sign(a), keyTrust([a.pub], servicesRoot))
-    expect([rooted.unchecked, rooted.verifiedTimes]).toEqual([[], []])
+    expect([rooted.unchecked, rooted.verifiedTimes]).toEqual([
+      [
+        `--trusted-root ${servicesRoot}: not used, the bundle has no transparency-log entry or timestamp to check against it`,
+      ],
+      [],
+    ])
   })
 })
 
