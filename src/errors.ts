@@ -29,6 +29,11 @@ export interface ErrorContext {
    * to whoever knows the stream's members (normalize/gzip.ts), not to the decoder.
    */
   corrupt?: string
+  /**
+   * For a verification stopped by an error (a rebuild that timed out or failed): the
+   * checks that ran and passed before it, so that `--json` says what was checked.
+   */
+  checks?: unknown[]
 }
 
 export class ReproofError extends Error {

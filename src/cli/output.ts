@@ -124,7 +124,7 @@ export function errorJson(err: unknown, exit: number): Record<string, unknown> {
       exit,
       message: `internal error: ${err instanceof Error ? err.message : String(err)}`,
     }
-  const { path, wanted, found, hint, detail, limit, reason } = err.context
+  const { path, wanted, found, hint, detail, limit, reason, checks } = err.context
   return {
     code: err.code,
     exit,
@@ -136,6 +136,7 @@ export function errorJson(err: unknown, exit: number): Record<string, unknown> {
     ...(limit === undefined ? {} : { limit }),
     ...(reason === undefined ? {} : { reason }),
     ...(detail === undefined || detail === '' ? {} : { detail }),
+    ...(checks === undefined ? {} : { checks }),
   }
 }
 

@@ -72,6 +72,7 @@ export async function runVerify(options: VerifyOptions, now: number): Promise<Ve
   let identity: SignatureResult['identity'] | null = null
   let explanation: DiffItem[] | undefined
   let unchecked: string[] = []
+  let rebuildReached = false
   try {
     // Readers differ on which of two equal keys counts (two envelopes, the first one
     // unsigned): a bundle that gives one twice is not one bundle.
@@ -115,6 +116,7 @@ export async function runVerify(options: VerifyOptions, now: number): Promise<Ve
     // check are verified: an unverified statement never gets to run anything.
     if (options.rebuild !== undefined && !checks.some((c) => !c.ok)) {
       // The build and diff stack loads only for a rebuild: plain verification stays fast.
+      rebuildReached = true
       const { rebuildCheck } = await import('./rebuild.js')
       const rebuilt = await rebuildCheck(statement, {
         ...options.rebuild,
@@ -125,8 +127,15 @@ export async function runVerify(options: VerifyOptions, now: number): Promise<Ve
       explanation = rebuilt.explanation
     }
   } catch (err) {
+    // Not a no: an error of the inputs or the environment (a rebuild that failed or timed
+    // out) is the answer, with the checks that passed before it for `--json` to say.
+    if (err instanceof ReproofError && err.code !== 'E_REJECTED' && checks.length > 0)
+      throw new ReproofError(err.code, err.message, { ...err.context, checks }, { cause: err })
     checks.push(failedCheck(err))
   }
+  // Asked for and never reached (an earlier check said no): said, not left out.
+  if (options.rebuild !== undefined && !rebuildReached)
+    unchecked = [...unchecked, 'the rebuild: not run, as an earlier check failed']
   const failed = checks.find((c) => !c.ok)
   const verified =
     failed === undefined && checks.some((c) => c.name === 'signature' && c.ok) && checks.length > 1

@@ -1029,6 +1029,12 @@ describe('reproof verify --rebuild', () => {
     // In the verifier's words: its option is --rebuild-timeout, not build's --timeout.
     expect(timedOut.stderr).toMatch(/did not finish within --rebuild-timeout 2(\.0)?s/)
     expect(timedOut.stderr).not.toMatch(/ --timeout/)
+    // What was checked before the rebuild stopped is said with the error.
+    const said = timedOut.result as unknown as {
+      error: { checks: { name: string; ok: boolean }[] }
+    }
+    expect(said.error.checks.map((c) => [c.name, c.ok])).toContainEqual(['signature', true])
+    expect(said.error.checks.every((c) => c.ok)).toBe(true)
     const stopped = await spawnCli(['verify', ...rebuildArgs(artifact, slow, pub, repo)], {
       killAfterMs: 3000,
     })
@@ -1051,6 +1057,9 @@ describe('reproof verify --rebuild', () => {
     )
     expect(untrusted.result?.reason).toBe('untrusted-key')
     expect(untrusted.result?.checks.some((c) => c.name === 'rebuild')).toBe(false)
+    expect(untrusted.result?.unchecked).toContain(
+      'the rebuild: not run, as an earlier check failed',
+    )
   })
 
   it('checks out only objects that hash to their names, and hides the bundle and every git directory of the source', async () => {
