@@ -220,6 +220,8 @@ function buildArgv(args: Args): void {
   args.each('no-vary')
   args.each('exclude')
   args.bool('keep')
+  // The verdict of a build whose runs overlapped recommends it, by this input's name.
+  args.bool('sequential')
   // A pull request from a fork gets no OIDC token: it is built and reported, unsigned,
   // and the notice says so (the outputs say signed: false), rather than failing a
   // contributor's check for what they cannot change.

@@ -61,8 +61,12 @@ export async function runAction(env: Env, log: Log = process.stdout): Promise<nu
   for (const secret of ledger?.secrets ?? []) log.write(maskCommand(secret, env))
   if (parsed.upload) log.write(maskCommand(input(env, 'github-token') ?? '', env))
   for (const notice of notices) annotate(log, 'notice', notice, `reproof ${mode}`)
+  // A URL input may carry a token (`https://x-access-token:…@host/o/r.git`, a ledger's):
+  // masked for whatever prints it, and left out of the command as logged, as the CLI
+  // leaves it out of what it says.
+  for (const secret of urlSecrets(argv)) log.write(maskCommand(secret, env))
   group(log, `reproof ${mode}: the command`)
-  log.write(`reproof ${inert(argv.map(quote).join(' '))}\n`)
+  log.write(`reproof ${inert(argv.map((word) => quote(withoutUrlSecrets(word))).join(' '))}\n`)
   endGroup(log)
 
   // 2. Run.
@@ -290,13 +294,13 @@ const REPORTS: Record<Mode, (result: unknown, terms: (text: string) => string) =
     const verify = result as {
       verified: boolean
       reason: string | null
-      checks: { name: string; ok: boolean; detail?: string }[]
+      checks: ShownCheck[]
       unchecked: string[]
     }
     const failedCheck = verify.checks.find((c) => !c.ok)
     const verdict = verify.verified
       ? `verified: ${verify.checks.length} checks passed`
-      : `rejected (${verify.reason ?? 'unknown'}): ${failedCheck?.detail ?? failedCheck?.name ?? 'a check failed'}`
+      : `rejected (${verify.reason ?? 'unknown'}): ${failedCheck === undefined ? 'a check failed' : `${failedCheck.name}${whyFailed(failedCheck, ANNOTATION_DETAIL)}`}`
     const summary = [
       `## reproof verify: ${verify.verified ? 'verified' : `rejected (${verify.reason ?? 'unknown'})`}`,
       '',
@@ -323,7 +327,7 @@ const REPORTS: Record<Mode, (result: unknown, terms: (text: string) => string) =
       unanchored?: boolean
       verification?: {
         unchecked?: string[]
-        checks?: { name: string; ok: boolean; detail?: string }[]
+        checks?: ShownCheck[]
       } | null
     }
     // Which checks the release passed: what the policy inputs given (or not) came to.
@@ -360,16 +364,78 @@ const REPORTS: Record<Mode, (result: unknown, terms: (text: string) => string) =
   },
 }
 
-/** Each check a verification made, passed or not, as a list item. */
-function checkLines(
-  checks: readonly { name: string; ok: boolean; detail?: string }[],
-  terms: (text: string) => string,
-): string[] {
+// A URL's user information (`user:token@`) and query (`?private_token=…`) in a word.
+const URL_SECRETS = /([a-z][a-z0-9+.-]*:\/\/)(?:([^/?#\s@]*)@)?([^/?#\s]*[^?#\s]*)(\?[^#\s]*)?/gi
+
+/**
+ * The user information and query values of every URL in `argv`, raw and decoded, of 8
+ * characters or more: a token is long, and a mask of `git` or `1` would blank those
+ * characters throughout the log.
+ */
+function urlSecrets(argv: readonly string[]): string[] {
+  const secrets = new Set<string>()
+  const add = (value: string): void => {
+    if (value.length < 8) return
+    secrets.add(value)
+    try {
+      secrets.add(decodeURIComponent(value))
+    } catch {
+      // Not percent-encoded text: the raw value is masked.
+    }
+  }
+  for (const word of argv)
+    for (const [, , userinfo, , query] of word.matchAll(URL_SECRETS)) {
+      if (userinfo !== undefined) {
+        add(userinfo)
+        add(userinfo.slice(userinfo.indexOf(':') + 1))
+      }
+      for (const pair of (query ?? '').slice(1).split('&')) add(pair.slice(pair.indexOf('=') + 1))
+    }
+  return [...secrets]
+}
+
+/** `word` with every URL's user information and query left out. */
+function withoutUrlSecrets(word: string): string {
+  return word.replace(URL_SECRETS, (_, scheme: string, _user, rest: string) => `${scheme}${rest}`)
+}
+
+/** A check as the CLI's `--json` gives it (docs/verify.md). */
+interface ShownCheck {
+  name: string
+  ok: boolean
+  wanted?: unknown
+  found?: unknown
+}
+
+/** Each check a verification made, passed or not, as a list item; a failed one says why. */
+function checkLines(checks: readonly ShownCheck[], terms: (text: string) => string): string[] {
   return checks.map(
     (c) =>
-      `- ${c.ok ? '✅' : '❌'} ${markdownText(c.name)}${c.detail === undefined ? '' : `: ${markdownText(terms(c.detail))}`}`,
+      `- ${c.ok ? '✅' : '❌'} ${markdownText(c.name)}${markdownText(terms(whyFailed(c, SUMMARY_DETAIL)))}`,
   )
 }
+
+/**
+ * What a failed check found and wanted, as `: found …; wanted …` (the reason's code alone
+ * misled: `too-old` for a key bundle whose age cannot be told), at most `max` characters;
+ * nothing for a check that passed.
+ */
+function whyFailed(check: ShownCheck, max: number): string {
+  if (check.ok) return ''
+  const text = (value: unknown): string =>
+    typeof value === 'string' ? value : JSON.stringify(value)
+  const parts = [
+    ...(check.found === undefined ? [] : [`found ${text(check.found)}`]),
+    ...(check.wanted === undefined ? [] : [`wanted ${text(check.wanted)}`]),
+  ]
+  if (parts.length === 0) return ''
+  const said = parts.join('; ')
+  return `: ${said.length <= max ? said : `${said.slice(0, max)}…`}`
+}
+
+// An annotation is a line people read; the summary holds more.
+const ANNOTATION_DETAIL = 600
+const SUMMARY_DETAIL = 2000
 
 const UNANCHORED_IN_ACTION =
   "this runner kept no checkpoint of the ledger: its records were checked against each other, not against what an earlier gate verified, so a ledger cut back or rewritten before now cannot be seen; keep input state-dir across jobs (a self-hosted runner's disk, or actions/cache in runs on one branch), and protect the ledger's branch, as docs/action.md says"

@@ -23,7 +23,7 @@ export function normalizeCommand(
     .addOption(
       new Option(
         '--mode <mode>',
-        'ship: lossless, publishable; compare: also clears comments, recompresses, drops jar build-host headers',
+        'ship: names, types, contents, links and exec bits kept (times, owners, other mode bits and most extended attributes are metadata), publishable; compare: also clears comments, recompresses, drops jar build-host headers',
       )
         .choices(['ship', 'compare'])
         .default('ship'),

@@ -309,6 +309,23 @@ describe('the GitHub Action', () => {
     expect(wrongKey.outputs['bundle-path']).toBeUndefined()
     expect(wrongKey.stdout).toMatch(/^::error title=reproof verify::rejected \([a-z-]+\): /m)
     expect(wrongKey.summary).toMatch(/reproof verify: rejected/)
+    // Why, as the CLI found it: the reason's code alone misled (`too-old` for a key
+    // bundle, whose age cannot be told at all).
+    const aged = await runAction(
+      {
+        mode: 'verify',
+        artifacts: artifact,
+        bundle: 'app.sigstore.json',
+        'public-key': path.join(keyDir, 'k.pub'),
+        'max-age': '1d',
+      },
+      dir,
+    )
+    expect(aged.code).toBe(1)
+    expect(aged.stdout).toMatch(
+      /^::error title=reproof verify::rejected \(too-old\): [^\n]*: found a bundle signed with a key[^\n]*its age cannot be told/m,
+    )
+    expect(aged.summary).toMatch(/- ❌ [^\n]*: found a bundle signed with a key/)
     // An artifact line is a path, never an option: `--help` verified nothing and passed,
     // and `--key=` added a key the workflow did not name.
     for (const line of ['--help', `--key=${path.join(keyDir, 'k.pub')}`]) {
@@ -547,7 +564,7 @@ describe('the GitHub Action', () => {
     for (const line of run.stdout.split('\n')) expect(line.length).toBeLessThan(8 * 1024)
   })
 
-  it('reads lists one per line and booleans as @actions/core does, and passes env, exclude and keep', async () => {
+  it('reads lists one per line and booleans as @actions/core does, and passes env, exclude, keep and sequential', async () => {
     const dir = project('mkdir -p out && echo "$GREETING" > out/a,b.txt && ls > out/listing.txt\n')
     fs.writeFileSync(path.join(dir, 'src', 'secret.env'), 'x')
     const run = await runAction(
@@ -561,10 +578,12 @@ describe('the GitHub Action', () => {
         'no-vary': 'file-times\ntime',
         normalize: 'False',
         network: 'FALSE',
+        sequential: 'True',
       },
       dir,
     )
     expect(run.code, run.stdout).toBe(0)
+    expect(run.stdout).toMatch(/^reproof build --json .* --sequential /m)
     expect(Object.keys(JSON.parse(run.outputs.digests ?? '{}') as object).sort()).toEqual([
       'out/a,b.txt',
       'out/listing.txt',
@@ -768,6 +787,29 @@ describe('the GitHub Action', () => {
       const rest = gate.stdout.split('\n').slice(2).join('\n')
       expect(rest).not.toContain(token)
       expect(rest).not.toContain(basic)
+      // A token written into the ledger's URL (from a step output, not a secret the
+      // runner knows): masked, and the command is logged without it.
+      const inUrl = await runAction(
+        {
+          mode: 'gate',
+          environment: 'production',
+          ledger: `git:http://x-access-token:${token}@127.0.0.1:${port}/owner/repo.git?private_token=${token}#reproof-ledger`,
+          artifacts: 'dist/out/app.txt',
+          bundle: 'app.sigstore.json',
+          'public-key': path.join(keyDir, 'k.pub'),
+        },
+        dir,
+        { GITHUB_ACTIONS: 'true' },
+      )
+      expect(inUrl.code).not.toBe(0)
+      const lines = inUrl.stdout.split('\n')
+      expect(lines).toContain(`::add-mask::x-access-token:${token}`)
+      expect(lines).toContain(`::add-mask::${token}`)
+      const masked = lines.findIndex((l) => l.startsWith('::add-mask::'))
+      expect(lines.slice(0, masked).join('\n')).not.toContain(token)
+      const after = lines.filter((l) => !l.startsWith('::add-mask::')).join('\n')
+      expect(after).not.toContain(token)
+      expect(after).toContain(`git:http://127.0.0.1:${port}/owner/repo.git#reproof-ledger`)
     } finally {
       server.close()
     }

@@ -108,7 +108,7 @@ const MARKERS_BUT_ANGLES = /[\\`*_{}[\]()#+!|~]/g
  * its markers are escaped as in `cell`, and `<`, `>` and `&` are entities.
  */
 export function code(text: string): string {
-  return `<code>${html(text.replace(/\r?\n/g, ' ')).replace(MARKERS_BUT_ANGLES, '\\$&')}</code>`
+  return `<code>${html(text).replace(MARKERS_BUT_ANGLES, '\\$&')}</code>`
 }
 
 function fence(text: string): string {

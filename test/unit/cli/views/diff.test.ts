@@ -221,6 +221,8 @@ describe('names and values that would show alike', () => {
       '\ufe0f',
       '\u2062',
       '\u00ad',
+      // A line break beside a space: shown as `\n`, never as the space it once became.
+      '\n',
     ),
     minLength: 1,
   })
@@ -257,6 +259,7 @@ describe('names and values that would show alike', () => {
       fc
         .tuple(text, fc.constantFrom('NFC', 'NFD', '\u200b', '\u034f', '\ufe0f', '\u2062'))
         .map(([x, how]) => [x, how.length > 1 ? x.normalize(how as 'NFC' | 'NFD') : `${x}${how}`]),
+      text.map((x) => [`${x} `, `${x}\n`]),
     )
     fc.assert(
       fc.property(pair, ([x, y]) => {
