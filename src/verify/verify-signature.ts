@@ -566,6 +566,23 @@ function checkProofConsistency(json: SerializedBundle): void {
     ? (entries as SerializedBundle['verificationMaterial']['tlogEntries'])
     : []) {
     const proof = entry.inclusionProof
+    // A Rekor v2 entry (hashedrekord or dsse of version 0.0.2; v1's intoto has a 0.0.2
+    // too) has no signed promise: its index is the proof's, which is what is checked, and
+    // one that says another is refused, not left standing unchecked beside it. (A v1
+    // entry's index counts across the log's shards, its proof's within one: they differ.)
+    const int64 = (value: unknown): unknown => (typeof value === 'number' ? String(value) : value)
+    const kind = entry.kindVersion?.kind
+    if (
+      (kind === 'hashedrekord' || kind === 'dsse') &&
+      entry.kindVersion?.version === '0.0.2' &&
+      proof !== undefined &&
+      int64(entry.logIndex) !== int64(proof.logIndex)
+    )
+      throw rejection(
+        'bundle-invalid',
+        "a Rekor v2 log entry's index is not its inclusion proof's",
+        { wanted: proof.logIndex, found: entry.logIndex },
+      )
     // Null is absent, as protobuf's JSON mapping reads it.
     const checkpoint: unknown = proof?.checkpoint
     if (proof === undefined || checkpoint === undefined || checkpoint === null) continue

@@ -459,6 +459,16 @@ describe('verifySignature, the bundle itself', () => {
       /^an inclusion proof disagrees with its signed checkpoint/,
     ],
     [
+      'a Rekor v2 entry whose index is not its proof’s',
+      (b) => {
+        const entry = entryOf(b)
+        entry.kindVersion = { kind: 'dsse', version: '0.0.2' }
+        entry.logIndex = String(Number(entry.inclusionProof.logIndex) + 1)
+      },
+      'bundle-invalid',
+      /^a Rekor v2 log entry's index is not its inclusion proof's$/,
+    ],
+    [
       'a checkpoint signature in lenient base64',
       (b) => {
         const proof = entryOf(b).inclusionProof
