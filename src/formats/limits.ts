@@ -150,7 +150,9 @@ export function isMemberTooLarge(err: unknown): err is ReproofError {
 }
 
 export function limitError(where: string, what: string, flag: string): ReproofError {
-  return new ReproofError('E_INPUT', `${where}: ${what} (raise the limit with ${flag})`, {
+  // The flag is said once, in the hint (the message said it too, and the terminal showed
+  // it twice).
+  return new ReproofError('E_INPUT', `${where}: ${what}`, {
     path: where,
     hint: `raise ${flag} if the input is trusted`,
     limit: flag,

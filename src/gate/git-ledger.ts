@@ -943,17 +943,17 @@ function gitDirAt(candidate: string): string | undefined {
   try {
     let dir = candidate
     if (fs.statSync(candidate).isFile()) {
-      // A gitfile is one short line; anything longer is not one.
-      const named = /^gitdir: (.+?)\r?\n?$/.exec(readSmall(candidate))?.[1]
+      // As git reads a gitfile: trailing line breaks dropped, a relative path taken from
+      // the directory the file is in, links in it followed first (`link/../x` is the
+      // parent of where the link leads, not the directory beside the link).
+      const named = /^gitdir: (.+)$/s.exec(withoutLineEnds(readSmall(candidate)))?.[1]
       if (named === undefined) return undefined
-      dir = path.resolve(path.dirname(candidate), named)
+      dir = path.resolve(fs.realpathSync(path.dirname(candidate)), named)
     }
     let common = dir
-    try {
-      common = path.resolve(dir, readSmall(path.join(dir, 'commondir')).trim())
-    } catch {
-      // No commondir: the directory is the repository itself.
-    }
+    const commondir = path.join(dir, 'commondir')
+    if (isFileAt(commondir))
+      common = path.resolve(fs.realpathSync(dir), withoutLineEnds(readSmall(commondir)))
     if (!fs.statSync(path.join(common, 'objects')).isDirectory()) return undefined
     if (!fs.statSync(path.join(dir, 'HEAD')).isFile()) return undefined
     return fs.realpathSync(common)
@@ -962,11 +962,26 @@ function gitDirAt(candidate: string): string | undefined {
   }
 }
 
-/** A file of at most 4 KiB, as text (a gitfile, a commondir). */
-function readSmall(file: string): string {
-  const fd = fs.openSync(file, 'r')
+/** Whether a regular file is at `p` (never a FIFO, whose opening would wait forever). */
+function isFileAt(p: string): boolean {
   try {
-    const buffer = Buffer.alloc(4096)
+    return fs.statSync(p).isFile()
+  } catch {
+    return false
+  }
+}
+
+/** Text without the line breaks that end it, as git strips a gitfile and a commondir. */
+function withoutLineEnds(text: string): string {
+  return text.replace(/[\r\n]+$/, '')
+}
+
+/** A regular file of at most 64 KiB, as text (a gitfile, a commondir). */
+function readSmall(file: string): string {
+  if (!isFileAt(file)) throw new Error(`${file}: not a regular file`)
+  const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK)
+  try {
+    const buffer = Buffer.alloc(64 * 1024)
     const n = fs.readSync(fd, buffer, 0, buffer.length, 0)
     if (n === buffer.length) throw new Error(`${file}: longer than a gitfile`)
     return buffer.subarray(0, n).toString('utf8')

@@ -61,7 +61,13 @@ async function readLedger(options: GateReadOptions): Promise<LedgerRead> {
     if (spelt !== undefined)
       throw new ReproofError(
         'E_INPUT',
-        `--env ${options.env}: no environment of ${ledger.label}, but ${spelt} is: names that differ in case only would be two environments; give the name as the ledger has it`,
+        `--env ${options.env}: no environment of ${ledger.label}, but ${spelt} is: names that differ in case only would be two environments; give the name as the ledger has it${
+          // The read that found it moved a torn last line aside: said here, as it is said
+          // nowhere else (the next read finds none).
+          read.recovered === undefined
+            ? ''
+            : `. A torn last line of the ledger was moved to ${read.recovered}`
+        }`,
         { wanted: options.env, found: spelt },
       )
     return read

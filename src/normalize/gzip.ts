@@ -113,7 +113,11 @@ async function located(
     return err
   const prefix = `${input}: corrupt gzip data`
   if (!err.message.startsWith(prefix)) return err
-  const run = await memberRun().catch(() => undefined)
+  // A walk stopped by Ctrl-C is the answer (exit 130), not a message without its offset.
+  const run = await memberRun().catch((walkErr: unknown) => {
+    if (walkErr instanceof ReproofError && walkErr.code === 'E_INTERRUPTED') throw walkErr
+    return undefined
+  })
   if (run === undefined || run.whole) return err
   const last = run.members.at(-1)
   const at = last === undefined ? 0 : last.trailer + 8

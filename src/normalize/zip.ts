@@ -314,9 +314,7 @@ function pythonPath(m: Member): string {
  * check that refuses to reorder them errs toward refusing.
  */
 function windowsPath(text: string): string {
-  const parts = text
-    .replaceAll('\\', '/')
-    .replace(WINDOWS_DRIVE, '')
+  const parts = withoutWindowsDrive(text.replaceAll('\\', '/'))
     .split('/')
     .filter((part) => part !== '' && part !== '.' && part !== '..')
     .map((part) => part.replace(/[:<>|"?*]/g, '_').replace(/[ .]+$/, ''))
@@ -324,8 +322,24 @@ function windowsPath(text: string): string {
   return parts.join('/').normalize('NFD').toLowerCase().normalize('NFC')
 }
 
-// `C:`, or `//server/share`: a UNC path, `\\server\share` before its separators became `/`.
-const WINDOWS_DRIVE = /^(?:[A-Za-z]:|\/\/[^/]+\/[^/]*)/
+/**
+ * A path without the drive Python's `ntpath.splitdrive` finds (its separators made `/`):
+ * any one character and a colon (`C:`, `1:`), or a UNC share (`//server/share`,
+ * `//?/UNC/server/share`, a device `//./x`), which is the whole path when it has no
+ * second part.
+ */
+function withoutWindowsDrive(p: string): string {
+  if (p.startsWith('//')) {
+    const start = p.slice(0, 8).toUpperCase() === '//?/UNC/' ? 8 : 2
+    const first = p.indexOf('/', start)
+    const second = first === -1 ? -1 : p.indexOf('/', first + 1)
+    return second === -1 ? '' : p.slice(second)
+  }
+  if (p.startsWith('/')) return p
+  // One character: a code point, as Python indexes a str.
+  const [head = ''] = p
+  return p.slice(head.length, head.length + 1) === ':' ? p.slice(head.length + 1) : p
+}
 
 // The hosts whose zips name files in a DOS code page unless the UTF-8 flag is set:
 // MS-DOS (FAT), OS/2 HPFS, Windows NTFS, VFAT.

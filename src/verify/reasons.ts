@@ -73,16 +73,13 @@ export function checked({
 }
 
 /**
- * What a check found, as much of it as a reader needs: the signer wrote it, and a
- * subject's digest nested 200,000 arrays deep overflowed the stack of the output's
- * JSON.stringify (exit 3, for a bundle whose answer was known). Four levels, twenty items
- * a level, 4,096 characters a string; what is left out is counted.
+ * What a check found, its nesting and width bounded: the signer wrote it, and a subject's
+ * digest nested 200,000 arrays deep overflowed the stack of the output's JSON.stringify
+ * (exit 3, for a bundle whose answer was known). Eight levels and a hundred items a
+ * level; what is left out is counted. Text is kept whole (the bundle's size bounds it):
+ * a yes's qualifier comes at the end of its text, and must never be cut off.
  */
 export function bounded(value: unknown, depth = 0): unknown {
-  if (typeof value === 'string')
-    return value.length <= MAX_TEXT
-      ? value
-      : `${value.slice(0, MAX_TEXT)}… (${value.length - MAX_TEXT} more characters)`
   if (value === null || typeof value !== 'object') return value
   if (depth >= MAX_DEPTH)
     return `(${Array.isArray(value) ? 'an array' : 'an object'} nested too deep to show)`
@@ -101,9 +98,8 @@ export function bounded(value: unknown, depth = 0): unknown {
   ])
 }
 
-const MAX_DEPTH = 4
-const MAX_ITEMS = 20
-const MAX_TEXT = 4096
+const MAX_DEPTH = 8
+const MAX_ITEMS = 100
 
 /** A no from verification, with its reason: thrown where a check cannot go on, caught by the runner. */
 export function rejection(

@@ -474,6 +474,11 @@ describe('reproof gate', () => {
         `--env PROD: no environment of ${ledger}, but prod is: names that differ in case only would be two environments`,
       )
     }
+    // The read that refuses moved a torn last line aside: it says so, as no later read will.
+    fs.appendFileSync(ledger, '{"seq":2,"env":"prod","action":"dep')
+    const torn = await gate(ledger, ['status', '--env', 'PROD'])
+    expect(torn.code).toBe(2)
+    expect(torn.stderr).toMatch(/\. A torn last line of the ledger was moved to \S+\.torn-/)
     // A write is refused the same way, and an environment of its own spelling reads as one.
     const write = await gate(ledger, [...deployArgs(1).map((a) => (a === 'prod' ? 'PROD' : a))])
     expect([write.code, write.result?.decision]).toEqual([1, 'refused'])

@@ -351,6 +351,10 @@ for name, bit in (('patch.zip', 0x20), ('strong.zip', 0x40), ('masked.zip', 0x20
       ['dot.zip', 'x.', 'x'],
       ['drive.zip', 'y', 'C:/y'],
       ['relative-drive.zip', 'y', 'c:y'],
+      // Any one character before a colon is a drive to ntpath, and so is a UNC share.
+      ['digit-drive.zip', 'y', '1:y'],
+      ['unc.zip', 'x', '//?/UNC/srv/share/x'],
+      ['share.zip', 'x', '//srv/share/x'],
     ]
     for (const [file, first, second] of pairs)
       makeZip(dir, file, [

@@ -56,7 +56,7 @@ describe('the byte budget', () => {
     expect(err).toMatchObject({
       code: 'E_INPUT',
       message:
-        'out/a.zip!lib/b.jar: more than 10 decompressed bytes in all (raise the limit with --max-bytes)',
+        'out/a.zip!lib/b.jar: more than 10 decompressed bytes in all',
       context: { path: 'out/a.zip!lib/b.jar', hint: 'raise --max-bytes if the input is trusted' },
     })
   })
@@ -73,7 +73,7 @@ describe('the member budget', () => {
         })
         expect(isLimitError(err)).toBe(true)
         expect((err as Error).message).toBe(
-          `a.tar: more than ${maxEntries} archive entries in all (raise the limit with --max-entries)`,
+          `a.tar: more than ${maxEntries} archive entries in all`,
         )
       }),
     )
@@ -114,7 +114,7 @@ describe('the ratio check', () => {
       budget.checkRatio(2 * MiB + 1, (2 * MiB) / 100, 'a.gz!b')
     })
     expect((err as Error).message).toBe(
-      'a.gz!b: decompresses to more than 100 times its compressed size (raise the limit with --max-ratio)',
+      'a.gz!b: decompresses to more than 100 times its compressed size',
     )
   })
 
@@ -149,7 +149,7 @@ describe('the depth check', () => {
           budget.checkDepth(4, 'a')
         }) as Error
       ).message,
-    ).toBe('a: archives nested more than 3 deep (raise the limit with --max-depth)')
+    ).toBe('a: archives nested more than 3 deep')
   })
 })
 
@@ -234,7 +234,7 @@ describe('limit errors', () => {
     expect(isLimitError(new ReproofError('E_INPUT', 'a.zip: not a readable zip archive'))).toBe(
       false,
     )
-    expect(isLimitError(new Error('x (raise the limit with --max-bytes)'))).toBe(false)
+    expect(isLimitError(new Error('x'))).toBe(false)
   })
 })
 

@@ -199,6 +199,22 @@ describe('checkpointUrl', () => {
       path.join(dir, 'linked'),
     ])
     expect(checkpointUrl(path.join(dir, 'linked')), 'linked').toBe(path.join(dir, 'work', '.git'))
+    // As git reads a gitfile: its line breaks all dropped, a relative path taken from
+    // where a link leads (`via/../ledger.git` is beside the link's target, not the link).
+    fs.mkdirSync(path.join(dir, 'padded'))
+    fs.writeFileSync(path.join(dir, 'padded', '.git'), `gitdir: ${bare}\r\n\n${'\n'.repeat(5000)}`)
+    expect(checkpointUrl(path.join(dir, 'padded')), 'padded').toBe(bare)
+    const deep = path.join(dir, 'deep')
+    fs.mkdirSync(path.join(deep, 'work'), { recursive: true })
+    execFileSync('git', ['init', '-q', '--bare', path.join(deep, 'ledger.git')])
+    fs.writeFileSync(path.join(deep, 'work', '.git'), 'gitdir: ../ledger.git\n')
+    fs.symlinkSync(path.join(deep, 'work'), path.join(dir, 'via'))
+    expect(checkpointUrl(path.join(dir, 'via')), 'via').toBe(path.join(deep, 'ledger.git'))
+    // A FIFO where a commondir would be is not opened (the open waits for a writer).
+    const fifo = path.join(dir, 'fifo.git')
+    execFileSync('git', ['init', '-q', '--bare', fifo])
+    execFileSync('mkfifo', [path.join(fifo, 'commondir')])
+    expect(checkpointUrl(fifo)).toBe(fifo)
     // A file that only looks like one is no repository: the path is its own.
     fs.mkdirSync(path.join(dir, 'junk'))
     fs.writeFileSync(path.join(dir, 'junk', '.git'), 'gitdir: /nowhere\n')

@@ -929,7 +929,7 @@ describe('a build from a work tree with uncommitted changes', () => {
 })
 
 describe('what a check found, as shown', () => {
-  it('keeps a hostile statement printable: nesting, width and length bounded, the answer the same', () => {
+  it('keeps a hostile statement printable: nesting and width bounded, text whole, the answer the same', () => {
     const deep = JSON.parse(`${'['.repeat(200_000)}${']'.repeat(200_000)}`) as unknown
     const wide = Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`k${i}`, i]))
     const subjects = [
@@ -937,7 +937,7 @@ describe('what a check found, as shown', () => {
       { name: 'deep', digest: { x: deep } },
       { name: 'wide', digest: wide },
       { name: 'long', digest: { sha256: 'f'.repeat(100_000) } },
-      ...Array.from({ length: 100 }, (_, i) => ({ name: `s${i}`, digest: { sha256: `${i}` } })),
+      ...Array.from({ length: 200 }, (_, i) => ({ name: `s${i}`, digest: { sha256: `${i}` } })),
     ]
     const yes = run({}, KEY, provenance(SOURCE, { subject: subjects }))
     expect(yes.every((c) => c.ok)).toBe(true)
@@ -946,14 +946,13 @@ describe('what a check found, as shown', () => {
     ])
     const subject = no.find((c) => c.name === 'subject for other')
     expect(subject?.ok).toBe(false)
-    const text = JSON.stringify(subject)
-    expect(text.length).toBeLessThan(20_000)
+    expect(JSON.stringify(subject).length).toBeLessThan(120_000)
     const found = subject?.found as unknown[]
-    expect(found).toHaveLength(21)
-    expect(found.at(-1)).toBe('… 84 more')
-    expect(found[1]).toEqual({ x: [['(an array nested too deep to show)']] })
-    expect(Object.keys(found[2] as object)).toHaveLength(21)
-    expect((found[3] as { sha256: string }).sha256).toMatch(/^f{4096}… \(95904 more characters\)$/)
+    expect(found).toHaveLength(101)
+    expect(found.at(-1)).toBe('… 104 more')
+    expect(JSON.stringify(found[1])).toContain('(an array nested too deep to show)')
+    expect(Object.keys(found[2] as object)).toHaveLength(101)
+    expect((found[3] as { sha256: string }).sha256).toBe('f'.repeat(100_000))
   })
 
   it('keeps a key named __proto__ as a key, not a prototype', () => {

@@ -93,11 +93,14 @@ interface RootJson {
   tlogs: { publicKey: { validFor: { start?: string } } }[]
 }
 interface LogEntryJson {
+  logIndex: string
+  kindVersion: { kind: string; version: string }
   integratedTime: string
   logId: { keyId: string }
   inclusionPromise?: { signedEntryTimestamp: string }
   canonicalizedBody: string
   inclusionProof: {
+    logIndex: string
     treeSize: string
     rootHash: string
     hashes: string[]
