@@ -55,8 +55,7 @@ describe('the byte budget', () => {
     expect(err).toBeInstanceOf(ReproofError)
     expect(err).toMatchObject({
       code: 'E_INPUT',
-      message:
-        'out/a.zip!lib/b.jar: more than 10 decompressed bytes in all',
+      message: 'out/a.zip!lib/b.jar: more than 10 decompressed bytes in all',
       context: { path: 'out/a.zip!lib/b.jar', hint: 'raise --max-bytes if the input is trusted' },
     })
   })
@@ -72,9 +71,7 @@ describe('the member budget', () => {
           budget.spendEntry('a.tar')
         })
         expect(isLimitError(err)).toBe(true)
-        expect((err as Error).message).toBe(
-          `a.tar: more than ${maxEntries} archive entries in all`,
-        )
+        expect((err as Error).message).toBe(`a.tar: more than ${maxEntries} archive entries in all`)
       }),
     )
   })
