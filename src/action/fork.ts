@@ -12,6 +12,7 @@ interface RepositoryRef {
 
 interface EventPayload {
   pull_request?: { head?: { repo?: RepositoryRef | null }; base?: { repo?: RepositoryRef } }
+  issue?: { pull_request?: unknown }
   workflow_run?: { head_repository?: RepositoryRef | null; repository?: RepositoryRef }
 }
 
@@ -49,12 +50,19 @@ export function isForkPullRequest(env: Env): boolean {
 /**
  * The event, when the workflow runs with the base repository's secrets and identity for
  * a fork's change: `pull_request_target` for a fork's pull request, `workflow_run` after
- * a run of one. A workflow that checks the fork's code out there builds it, and would
+ * a run of one, `issue_comment` on any pull request (its head repository is not said). A workflow that checks the fork's code out there builds it, and would
  * sign it, as the base repository (GitHub's "pwn request"). An event of either name
  * that cannot be read is taken for such a run: the runner always saves it.
  */
 export function forkRunWithBaseIdentity(env: Env): string | undefined {
   const name = env.GITHUB_EVENT_NAME
+  // A comment on a pull request runs as the base repository too, and such workflows
+  // often check the pull request's head out; whose it is the event does not say (no
+  // head repository), so any pull request's counts.
+  if (name === 'issue_comment') {
+    const event = readEvent(env)
+    return event === undefined || event.issue?.pull_request !== undefined ? name : undefined
+  }
   if (name !== 'pull_request_target' && name !== 'workflow_run') return undefined
   const event = readEvent(env)
   if (name === 'pull_request_target') {

@@ -282,7 +282,7 @@ function buildArgv(args: Args): void {
     const why =
       forkRun === undefined
         ? 'a pull request from a fork gets no OIDC token'
-        : `a ${forkRun} run for a fork's change holds this repository's identity and secrets, and its code may be the fork's; signing it would vouch for that code as this repository (sign in a workflow of this repository's own events: push, release, workflow_dispatch)`
+        : `${forkRun === 'issue_comment' ? "an issue_comment run on a pull request (a fork's, for all the event says)" : `a ${forkRun} run for a fork's change`} holds this repository's identity and secrets, and its code may be the fork's; signing it would vouch for that code as this repository (sign in a workflow of this repository's own events: push, release, workflow_dispatch)`
     args.notices.push(
       `${why}, so this build is checked and reported but not signed (no bundle is written${dropped.length > 0 ? `; not applied: ${dropped.map((n) => `input ${n}`).join(', ')}` : ''})`,
     )

@@ -599,7 +599,7 @@ describe('the GitHub Action', () => {
     expect(run.stdout).toMatch(/not asked for: (?!.*time).*\(input vary all\)/)
   })
 
-  it("never signs a fork's change in a run that holds this repository's identity (pull_request_target, workflow_run)", async () => {
+  it("never signs a fork's change in a run that holds this repository's identity (pull_request_target, workflow_run, issue_comment)", async () => {
     const dir = project('mkdir -p out && echo same > out/app.txt\n')
     const event = (name: string, payload: unknown) => {
       const file = path.join(dir, `event-${name}.json`)
@@ -612,11 +612,14 @@ describe('the GitHub Action', () => {
       event('pull_request_target', { pull_request: { head: { repo: head }, base: { repo: base } } })
     const afterRun = (head: unknown) =>
       event('workflow_run', { workflow_run: { head_repository: head, repository: base } })
+    const comment = event('issue_comment', {
+      issue: { pull_request: { url: 'https://api.github.com/repos/owner/repo/pulls/1' } },
+    })
     for (const inputs of [
       signedBuild({ key: path.join(keyDir, 'k.key') }),
       signedBuild({ keyless: 'true' }),
     ]) {
-      for (const env of [target(fork), afterRun(fork), target(null)]) {
+      for (const env of [target(fork), afterRun(fork), target(null), comment]) {
         const run = await runAction(inputs, dir, {
           ...env,
           ACTIONS_ID_TOKEN_REQUEST_URL: 'http://127.0.0.1:9/token',
@@ -624,7 +627,7 @@ describe('the GitHub Action', () => {
         })
         expect(run.code, run.stdout).toBe(0)
         expect(run.stdout).toMatch(
-          /^::notice title=reproof build::a (pull_request_target|workflow_run) run for a fork's change holds this repository's identity/m,
+          /^::notice title=reproof build::(a (pull_request_target|workflow_run) run for a fork's change|an issue_comment run on a pull request \(a fork's, for all the event says\)) holds this repository's identity/m,
         )
         expect(run.outputs).toMatchObject({ reproducible: 'true', signed: 'false' })
         expect(run.outputs['bundle-path']).toBeUndefined()
@@ -638,6 +641,13 @@ describe('the GitHub Action', () => {
       GITHUB_EVENT_PATH: path.join(dir, 'missing.json'),
     })
     expect(unread.outputs.signed).toBe('false')
+    // A comment on an issue, not a pull request: no change of anyone's to build.
+    const onIssue = await runAction(
+      signedBuild({ key: path.join(keyDir, 'k.key') }),
+      dir,
+      event('issue_comment', { issue: {} }),
+    )
+    expect(onIssue.outputs.signed).toBe('true')
     // The base repository's own change: signed.
     const own = await runAction(
       signedBuild({ key: path.join(keyDir, 'k.key') }),
