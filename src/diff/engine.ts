@@ -214,7 +214,7 @@ export class DiffEngine {
       digests: [sums[0].sha256, sums[1].sha256],
       sizes: [sums[0].size, sums[1].size],
       // The sizes read through, not how far the first read went before it stopped.
-      message: `over the ${this.budget.limits.maxMemberBytes}-byte limit of a member compared for content (raise it with --max-member-bytes): compared by digest and size only`,
+      message: `over the ${this.budget.limits.maxMemberBytes}-byte limit of a member read whole into memory (raise it with --max-member-bytes): compared by digest and size only`,
       hints: [],
     })
   }

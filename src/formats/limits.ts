@@ -136,11 +136,11 @@ export class Budget {
 
 const MEMBER_FLAG = '--max-member-bytes'
 
-/** A member too large to compare for content: reported on its own line, not fatal. */
+/** A member too large to read whole (diff compares it by digest; normalize refuses it). */
 export function memberTooLarge(where: string, size: number, limit: number): ReproofError {
   return new ReproofError(
     'E_INPUT',
-    `${where}: ${size > 0 ? `${size} bytes, ` : ''}over the ${limit}-byte limit of a member compared for content (raise it with ${MEMBER_FLAG})`,
+    `${where}: ${size > 0 ? `${size} bytes, ` : ''}over the ${limit}-byte limit of a member read whole into memory (raise it with ${MEMBER_FLAG})`,
     { path: where, wanted: limit, ...(size > 0 ? { found: size } : {}), limit: MEMBER_FLAG },
   )
 }

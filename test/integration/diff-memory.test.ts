@@ -300,7 +300,7 @@ describe('reproof diff on nested and compressed members', () => {
     ])
     expect(content3?.sizes).toEqual([3 * MiB, 3 * MiB + 1])
     expect(content3?.message).toBe(
-      'over the 1048576-byte limit of a member compared for content (raise it with --max-member-bytes): compared by digest and size only',
+      'over the 1048576-byte limit of a member read whole into memory (raise it with --max-member-bytes): compared by digest and size only',
     )
   })
 

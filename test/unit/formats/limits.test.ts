@@ -169,13 +169,13 @@ describe('the member size check', () => {
     })
     expect(isLimitError(err)).toBe(false)
     expect((err as Error).message).toBe(
-      'a!b: 101 bytes, over the 100-byte limit of a member compared for content (raise it with --max-member-bytes)',
+      'a!b: 101 bytes, over the 100-byte limit of a member read whole into memory (raise it with --max-member-bytes)',
     )
   })
 
   it('leaves out a size it does not know', () => {
     expect(memberTooLarge('a!b', 0, 100).message).toBe(
-      'a!b: over the 100-byte limit of a member compared for content (raise it with --max-member-bytes)',
+      'a!b: over the 100-byte limit of a member read whole into memory (raise it with --max-member-bytes)',
     )
   })
 })
