@@ -10,6 +10,13 @@ import { runCaptured } from './process.js'
 export interface GitSource {
   /** The top of the work tree, which may be above the source dir. */
   topLevel: string
+  /**
+   * The other places of the repository a build could read what its commit does not
+   * hold: its git directories (a linked work tree's own and the one it shares), the main
+   * work tree of a linked one, a submodule's superproject. Absolute; some may be inside
+   * `topLevel`.
+   */
+  related: string[]
   commit: string
   commitTime: number
   dirty: boolean
@@ -398,6 +405,30 @@ function blobIdOf(
   }
 }
 
+/**
+ * The places of the repository beside its work tree (see GitSource.related). A linked
+ * work tree's build read the main checkout's untracked files and the other branches'
+ * objects, and the provenance said the tree was clean.
+ */
+async function relatedPlaces(sourceDir: string): Promise<string[]> {
+  const line = async (args: string[]): Promise<string[]> => {
+    const out = (await git(sourceDir, args))?.replace(/\n$/, '')
+    return out === undefined || out === '' ? [] : [path.resolve(sourceDir, out)]
+  }
+  // The main work tree: the first `worktree` of the list (the bare repository itself
+  // when the repository is bare).
+  const main = (await git(sourceDir, ['worktree', 'list', '--porcelain']))
+    ?.split('\n')
+    .find((l) => l.startsWith('worktree '))
+    ?.slice('worktree '.length)
+  return [
+    ...(await line(['rev-parse', '--absolute-git-dir'])),
+    ...(await line(['rev-parse', '--git-common-dir'])),
+    ...(await line(['rev-parse', '--show-superproject-working-tree'])),
+    ...(main === undefined || main === '' ? [] : [main]),
+  ]
+}
+
 /** Describes the git work tree that holds `sourceDir`, or returns undefined if there is none. */
 export async function readGitSource(sourceDir: string): Promise<GitSource | undefined> {
   const inside = await git(sourceDir, ['rev-parse', '--is-inside-work-tree'])
@@ -497,6 +528,7 @@ export async function readGitSource(sourceDir: string): Promise<GitSource | unde
       (missingSubmodules.length === 0 || !(await workTreeMatchesHeadBesideSubmodules(sourceDir))))
   return {
     topLevel,
+    related: await relatedPlaces(sourceDir),
     commit,
     commitTime: Number(time),
     // A submodule not checked out (never initialized, or made inactive while its files

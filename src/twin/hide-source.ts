@@ -3,7 +3,8 @@ import { planHiding, type HidePlan } from '../sandbox/hide-paths.js'
 
 /**
  * What a build must not see of the host: the checkout its snapshot was taken from (the
- * source directory and its git work tree). The build works in the snapshot; reading the
+ * source directory, its git work tree, and the rest of its repository: git directories,
+ * a linked work tree's main checkout, a submodule's superproject). The build works in the snapshot; reading the
  * checkout instead (an absolute path, a lookup upward from a temp dir inside it) reads
  * untracked files both runs agree on, and a yes from a commit that does not build. A
  * directory holding the home directory, a PATH entry or the system's files stays
@@ -11,12 +12,13 @@ import { planHiding, type HidePlan } from '../sandbox/hide-paths.js'
  */
 export function hideSource(
   source: string,
-  topLevel: string | undefined,
+  /** The work tree's top, and the repository's other places (GitSource.related). */
+  repository: readonly string[],
   callerEnv: Readonly<Record<string, string | undefined>>,
   /** Files the build must not read (the signing key), covered wherever they are. */
   secretFiles: readonly string[] = [],
 ): HidePlan {
-  const dirs = [source, ...(topLevel === undefined ? [] : [topLevel])].flatMap(realPath)
+  const dirs = [source, ...repository].flatMap(realPath)
   const needed = [
     ...neededPaths(callerEnv),
     // A command on the PATH that is a link into the checkout (what `npm link` makes).

@@ -170,7 +170,7 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
     const pathFromConfig = options.env.some((e) => e.name === 'PATH' && e.fromConfig === true)
     const hiding = hideSource(
       options.source,
-      inputs.git?.topLevel,
+      inputs.git === undefined ? [] : [inputs.git.topLevel, ...inputs.git.related],
       {
         ...deps.callerEnv,
         PATH: pathFromConfig

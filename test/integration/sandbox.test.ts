@@ -573,6 +573,37 @@ open('out.txt', 'w').write(said)`
     expect(configured.result?.isolation.notes.join('\n')).not.toMatch(/stayed visible/)
   })
 
+  it("hides the rest of the repository from a linked work tree's build: the main checkout, the git directories", async () => {
+    const top = makeTemp('worktree-', fs.existsSync('/var/tmp') ? '/var/tmp' : os.tmpdir())
+    const main = path.join(top, 'main')
+    fs.mkdirSync(main)
+    // Reads the main checkout's untracked file, and another branch through its git directory.
+    fs.writeFileSync(
+      path.join(main, 'build.sh'),
+      [
+        `{ cat ${main}/untracked.txt 2>/dev/null || echo hidden; } > out.txt`,
+        `{ git -c safe.directory='*' --git-dir=${main}/.git show other:secret.txt 2>/dev/null || echo hidden; } >> out.txt`,
+        '',
+      ].join('\n'),
+    )
+    fs.writeFileSync(path.join(main, '.gitignore'), 'out.txt\nuntracked.txt\n')
+    git(main, ['init', '-q'])
+    git(main, ['add', '.'])
+    git(main, ['commit', '-qm', 'build'])
+    git(main, ['checkout', '-qb', 'other'])
+    fs.writeFileSync(path.join(main, 'secret.txt'), 'another branch\n')
+    git(main, ['add', 'secret.txt'])
+    git(main, ['commit', '-qm', 'other'])
+    git(main, ['checkout', '-q', '-'])
+    fs.writeFileSync(path.join(main, 'untracked.txt'), 'an untracked file of the main checkout\n')
+    const linked = path.join(top, 'linked')
+    git(main, ['worktree', 'add', '-q', linked, 'HEAD'])
+    const { code, result } = await build(linked, ['-o', 'out.txt', '--', 'sh', 'build.sh'])
+    expect(code).toBe(0)
+    expect(result?.verdict).toBe('reproducible')
+    expect(fs.readFileSync(path.join(linked, 'out.txt'), 'utf8')).toBe('hidden\nhidden\n')
+  })
+
   it('hides the private key the result is signed with from the build', async () => {
     // Not under /tmp, which the sandbox replaces anyway.
     const keys = makeTemp('keys-', fs.existsSync('/var/tmp') ? '/var/tmp' : os.tmpdir())
