@@ -40,6 +40,12 @@ export interface GitSource {
   subdirectory: string
   /** Submodules below the source dir (at any depth) that are not checked out, whose files the build had none of. */
   missingSubmodules: string[]
+  /**
+   * Gitlinks below the source dir that .gitmodules does not name (an embedded repository
+   * added as is): the commit holds only their commit ids, and the build had none of
+   * their files, whatever their directories hold.
+   */
+  unmappedGitlinks: string[]
   /** Whether anything beside those submodules differs from the commit (dirty says either). */
   uncommitted: boolean
   /**
@@ -405,6 +411,33 @@ function blobIdOf(
   }
 }
 
+/** The gitlinks below `sourceDir` that .gitmodules does not map, relative to it. */
+async function unmappedGitlinksBelow(sourceDir: string): Promise<string[]> {
+  const staged = await git(sourceDir, ['-c', 'core.quotePath=true', 'ls-files', '--stage', '.'])
+  const gitlinks = (staged ?? '')
+    .split('\n')
+    .filter((line) => line.startsWith('160000 '))
+    .map((line) => line.slice(line.indexOf('\t') + 1))
+  const mapped = new Set(
+    (
+      (await git(sourceDir, [
+        'config',
+        '-f',
+        path.join(
+          (await git(sourceDir, ['rev-parse', '--show-toplevel']))?.trim() ?? sourceDir,
+          '.gitmodules',
+        ),
+        '--get-regexp',
+        '^submodule\\..*\\.path$',
+      ])) ?? ''
+    )
+      .split('\n')
+      .map((line) => line.slice(line.indexOf(' ') + 1)),
+  )
+  const prefix = (await git(sourceDir, ['rev-parse', '--show-prefix']))?.trim() ?? ''
+  return gitlinks.filter((link) => !mapped.has(`${prefix}${link}`))
+}
+
 /**
  * The places of the repository beside its work tree (see GitSource.related). A linked
  * work tree's build read the main checkout's untracked files and the other branches'
@@ -490,6 +523,10 @@ export async function readGitSource(sourceDir: string): Promise<GitSource | unde
     .split('\n')
     .filter((line) => line.startsWith('-'))
     .map((line) => line.slice(1).replace(/^[0-9a-f]+ /, ''))
+  // `submodule status` fails outright on a gitlink .gitmodules does not map: each one is
+  // named, rather than found later as a snapshot that is not the commit (which read as
+  // a tree that changed while it was copied).
+  const unmappedGitlinks = submodules === undefined ? await unmappedGitlinksBelow(sourceDir) : []
   const remote = (await git(sourceDir, ['remote', 'get-url', 'origin']))?.trim()
   const branch = (await git(sourceDir, ['symbolic-ref', '-q', 'HEAD']))?.trim()
   const ref = branch === undefined || branch === '' ? undefined : branch
@@ -533,7 +570,7 @@ export async function readGitSource(sourceDir: string): Promise<GitSource | unde
     commitTime: Number(time),
     // A submodule not checked out (never initialized, or made inactive while its files
     // stay) gives the snapshot none of its files: not a build of the commit.
-    dirty: uncommitted || !matches || missingSubmodules.length > 0,
+    dirty: uncommitted || !matches || missingSubmodules.length > 0 || unmappedGitlinks.length > 0,
     uncommitted,
     repository: remote === undefined || remote === '' ? undefined : stripCredentials(remote),
     ref: pushed ? ref : undefined,
@@ -541,6 +578,7 @@ export async function readGitSource(sourceDir: string): Promise<GitSource | unde
     files: [...new Set(files)],
     subdirectory: prefix.replace(/\/+$/, ''),
     missingSubmodules,
+    unmappedGitlinks,
     onOrigin,
   }
 }

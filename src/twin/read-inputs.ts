@@ -63,7 +63,14 @@ export async function readInputs(options: BuildOptions, callerEnv: CallerEnv, wa
     warnings.push(
       `submodules are not checked out (${firstFew(git.missingSubmodules, 5)}): the build had none of their files, so the record says the tree differs from commit ${git.commit.slice(0, 12)}; run git submodule update --init --recursive`,
     )
-  if (git?.dirty === true && (git.uncommitted || git.missingSubmodules.length === 0))
+  if (git?.dirty === true && git.unmappedGitlinks.length > 0)
+    warnings.push(
+      `gitlinks that .gitmodules does not name (${firstFew(git.unmappedGitlinks, 5)}): commit ${git.commit.slice(0, 12)} holds only their commit ids, and the build had none of their files, so the record says the tree differs from the commit; add them as submodules (git submodule add) or commit their files`,
+    )
+  if (
+    git?.dirty === true &&
+    (git.uncommitted || (git.missingSubmodules.length === 0 && git.unmappedGitlinks.length === 0))
+  )
     warnings.push(
       `the git work tree has uncommitted changes to tracked files (commit ${git.commit.slice(0, 12)})`,
     )

@@ -609,6 +609,23 @@ describe('reproof build', () => {
       expect(both.result?.warnings.join('\n')).toMatch(/uncommitted changes to tracked files/)
     })
 
+    it('a gitlink .gitmodules does not name (an embedded repository), named as such', async () => {
+      const top = makeTemp()
+      fs.writeFileSync(path.join(top, 'Makefile'), 'all:\n\techo built > out.txt\n')
+      fs.mkdirSync(path.join(top, 'sub'))
+      fs.writeFileSync(path.join(top, 'sub', 'data.txt'), 'v1\n')
+      commit(path.join(top, 'sub'), ['data.txt'])
+      commit(top, ['Makefile', 'sub'])
+      expect(git(top, ['ls-files', '--stage', 'sub'])).toMatch(/^160000 /)
+      const { code, result } = await build(top, ['-o', 'out.txt', '--', 'make'])
+      expect(code).toBe(0)
+      const warnings = result?.warnings.join('\n') ?? ''
+      expect(warnings).toMatch(
+        /gitlinks that \.gitmodules does not name \(sub\): commit [0-9a-f]{12} holds only their commit ids/,
+      )
+      expect(warnings).not.toMatch(/changed while it was copied|uncommitted changes/)
+    })
+
     it("bytes that a clean filter maps back to the commit's, or core.autocrlf", async () => {
       // git compares through the repository's filters; the build takes the raw bytes.
       const filtered = copyFixture('hello-c')
