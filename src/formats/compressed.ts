@@ -112,8 +112,12 @@ export function decompressedSource(
     label: inner.label,
     size: -1,
     counted: true,
-    // The embedded xz decoder decodes one stream at a time (see ByteSource.exclusive).
-    ...(format === 'xz' && !program ? { exclusive: true as const } : {}),
+    // The embedded xz decoder decodes one stream at a time (see ByteSource.exclusive);
+    // a gzip or zstd stream read from such a stream holds its lock too (a gzip inside an
+    // xz, over 24 MiB a side: each side read at once, and one waited on the other, exit 13).
+    ...((format === 'xz' && !program) || inner.exclusive === true
+      ? { exclusive: true as const }
+      : {}),
     open: () => {
       let consumed = 0
       // Where the last byte that is not zero was: zlib ends a gzip stream, in silence, at

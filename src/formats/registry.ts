@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream'
 import { CPIO_MAX_NAME } from './cpio-bounds.js'
 import { isMozillaZip, zipPrefixLength } from './zip-prefix.js'
 import { COMPRESSIONS, magic, type Compression, type Recognised } from './compressions.js'
@@ -30,6 +31,22 @@ export interface ArchiveReader extends Recognised {
   readsFilesAgainCheaply?: boolean
 }
 
+/**
+ * A scan of a stream opened for it, the stream destroyed once the scan is over, however
+ * it ended: a scan that stopped at a corrupt header or a work limit left its stream, and
+ * the decoder behind it, open (an xz program blocked writing into a pipe nobody read,
+ * and the process never ended after its report; the embedded xz decoder kept the lock
+ * the other side waited on, exit 13).
+ */
+async function opened<T>(source: ByteSource, scan: (stream: Readable) => Promise<T>): Promise<T> {
+  const stream = source.open()
+  try {
+    return await scan(stream)
+  } finally {
+    stream.destroy()
+  }
+}
+
 export const ARCHIVES: Readonly<Record<ArchiveFormat, ArchiveReader>> = {
   // A local file header, or the end record of an empty zip; or a local file header after
   // a `#!` line (a Python zipapp) or a jmod's magic; or a Mozilla-optimized zip's
@@ -49,13 +66,17 @@ export const ARCHIVES: Readonly<Record<ArchiveFormat, ArchiveReader>> = {
       magic([...Buffer.from('!<arch>\n', 'latin1')])(head) &&
       (head.length < 68 || head.toString('latin1', 66, 68) === '`\n'),
     scan: async (source, where, budget, want) =>
-      (await import('./ar.js')).scanAr(source.open(), where, budget, want),
+      opened(source, async (stream) =>
+        (await import('./ar.js')).scanAr(stream, where, budget, want),
+      ),
   },
   // An RPM package's lead; its payload (a compressed cpio) gives its members.
   rpm: {
     detect: magic([0xed, 0xab, 0xee, 0xdb]),
     scan: async (source, where, budget, want) =>
-      (await import('./rpm.js')).scanRpm(source.open(), where, budget, want),
+      opened(source, async (stream) =>
+        (await import('./rpm.js')).scanRpm(stream, where, budget, want),
+      ),
   },
   // "newc" (with or without its checksum), POSIX "odc", and old binary in either byte
   // order: 070707 octal as a 16-bit word.
@@ -72,7 +93,9 @@ export const ARCHIVES: Readonly<Record<ArchiveFormat, ArchiveReader>> = {
       return false
     },
     scan: async (source, where, budget, want) =>
-      (await import('./cpio.js')).scanCpio(source.open(), where, budget, want),
+      opened(source, async (stream) =>
+        (await import('./cpio.js')).scanCpio(stream, where, budget, want),
+      ),
   },
   // "ustar" at offset 257, POSIX and GNU alike; an old (v7) tar has no magic, and is
   // known by a first header whose checksum holds.
@@ -83,7 +106,8 @@ export const ARCHIVES: Readonly<Record<ArchiveFormat, ArchiveReader>> = {
         import('./tar.js'),
         import('./file-chunks.js'),
       ])
-      if (source.file === undefined) return scanTar(source.open(), where, budget, want)
+      if (source.file === undefined)
+        return opened(source, (stream) => scanTar(stream, where, budget, want))
       const chunks = new FileChunks(source.file, { flags: openFlags(source) })
       try {
         return await scanTar(chunks, where, budget, want)

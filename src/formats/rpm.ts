@@ -149,7 +149,13 @@ export const scanRpm: StreamScan = async (input, where, budget, want) => {
           budget,
           head,
         ).open()
-  const cpio = await scanCpio(payload, `${where} payload`, budget, want)
+  let cpio
+  try {
+    cpio = await scanCpio(payload, `${where} payload`, budget, want)
+  } finally {
+    // Its decoder ends with it, however the scan ended (see registry.ts, opened).
+    payload.destroy()
+  }
   // The payload's own fields (its format, what follows its trailer) beside the
   // package's: each named as the payload's, so neither hides the other.
   const payloadMeta = Object.fromEntries(

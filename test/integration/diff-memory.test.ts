@@ -327,6 +327,48 @@ describe('reproof diff on nested and compressed members', () => {
     expect(fs.readdirSync(dir).sort()).toEqual(['a.xz', 'b.xz'])
   })
 
+  it('ends after its report when a scan inside xz or bzip2 stops early, with the programs and without them', async () => {
+    const dir = makeTemp()
+    const at = (name: string): string => path.join(dir, name)
+    fs.mkdirSync(at('src'))
+    fs.writeFileSync(at('src/big'), crypto.randomBytes(2 * MiB))
+    fs.writeFileSync(at('src/small'), 'hi\n')
+    execFileSync('tar', ['-C', at('src'), '-cf', at('ok.tar'), 'big', 'small'])
+    // A header that fails its checksum: the scan of that side stops at byte 0.
+    const bad = fs.readFileSync(at('ok.tar'))
+    bad[148] = 0x58
+    fs.writeFileSync(at('bad.tar'), bad)
+    for (const tool of ['xz', 'bzip2']) execFileSync(tool, ['-k', at('ok.tar'), at('bad.tar')])
+    // A gzip inside xz over 24 MiB a side, each side read at once on the embedded decoder.
+    const text = Buffer.from(crypto.randomBytes(20 * MiB).toString('base64'))
+    for (const name of ['a', 'b']) {
+      if (name === 'b') text[text.length - 2] = 0x21
+      const gz = execFileSync('gzip', ['-n', '-1', '-c'], { input: text, maxBuffer: 64 * MiB })
+      fs.writeFileSync(
+        at(`${name}.gz.xz`),
+        execFileSync('xz', ['-0', '-T1', '-c'], { input: gz, maxBuffer: 64 * MiB }),
+      )
+    }
+    const noXz = makeTemp()
+    const pairs = [
+      ['bad.tar.xz', 'ok.tar.xz'],
+      ['bad.tar.bz2', 'ok.tar.bz2'],
+    ]
+    for (const env of [{ PATH: process.env.PATH ?? '' }, { PATH: noXz }])
+      for (const [a = '', b = ''] of [
+        ...pairs,
+        ...(env.PATH === noXz ? [['a.gz.xz', 'b.gz.xz']] : []),
+      ]) {
+        // Left open, a decoder program blocked writing into a pipe nobody read, and the
+        // process never ended; the embedded decoder held the lock side B waited on (exit 13).
+        const run = await spawnProgram([process.execPath, BIN, 'diff', at(a), at(b)], {
+          env: { ...env, TMPDIR: dir },
+          killAfterMs: 60_000,
+        })
+        expect(run.code, `${a} ${env.PATH}: ${run.stderr}`).toBe(1)
+      }
+  })
+
   it('reads a large bzip2 stream through the bzip2 program, and fails it on trailing garbage the program only warns of', async () => {
     const dir = makeTemp()
     // Over the 1 MiB from which the program is used, where it is installed.
