@@ -5,6 +5,11 @@ import { partAt, type ElfPart } from '../formats/elf.js'
 // Myers diff is quadratic in the worst case; past these it is not worth waiting for.
 const MAX_TEXT_DIFF_BYTES = 4 * 1024 * 1024
 const TEXT_DIFF_TIMEOUT_MS = 2000
+/**
+ * The time every text diff of one comparison may take in all: each has its own limit,
+ * and thirty crafted pairs at 2 s each held a diff for a minute (more files, longer).
+ */
+export const TEXT_DIFFS_TOTAL_MS = 20_000
 
 export interface TextDiff {
   unified: string
@@ -19,6 +24,8 @@ export async function diffText(
   b: string,
   labels: [string, string],
   maxLines: number,
+  /** What is left of the comparison's time for text diffs (TEXT_DIFFS_TOTAL_MS). */
+  timeoutMs = TEXT_DIFF_TIMEOUT_MS,
 ): Promise<TextDiff | undefined> {
   if (a.length + b.length > MAX_TEXT_DIFF_BYTES) return undefined
   // The two modules it needs, not the package's index (fifteen modules: word, CSS, JSON
@@ -35,7 +42,7 @@ export async function diffText(
     disjoint === undefined
       ? structuredPatch(labels[0], labels[1], a, b, '', '', {
           context: 3,
-          timeout: TEXT_DIFF_TIMEOUT_MS,
+          timeout: Math.min(TEXT_DIFF_TIMEOUT_MS, timeoutMs),
         })
       : { hunks: [disjoint] }
   if (patch === undefined) return undefined

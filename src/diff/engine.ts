@@ -1,7 +1,13 @@
 import { appendAll } from '../append-all.js'
 import crypto from 'node:crypto'
 import { ReproofError, throwIfAborted } from '../errors.js'
-import { describeRegions, diffBinary, diffText } from './content-diff.js'
+import {
+  describeRegions,
+  diffBinary,
+  diffText,
+  TEXT_DIFFS_TOTAL_MS,
+  type TextDiff,
+} from './content-diff.js'
 import { compareClasses } from './class-diff.js'
 import { compareElfSections, type ElfSectionDifference } from './elf-diff.js'
 import { elfLayout, functionsInOrder, isElf, type ElfPart } from '../formats/elf.js'
@@ -67,6 +73,8 @@ export interface EngineOptions {
   context: HintContext
   /** Aborted on Ctrl-C: the comparison stops at the next entry or chunk (exit 130). */
   signal?: AbortSignal
+  /** The time every text diff may take in all (TEXT_DIFFS_TOTAL_MS unless told). */
+  textDiffsMs?: number
 }
 
 // Members this small are kept during the first pass over an archive, so that most
@@ -123,6 +131,9 @@ const GZIP_HEADER_BOUND = 1024 * 1024
 export class DiffEngine {
   readonly items: DiffItem[] = []
   readonly warnings: string[] = []
+  /** What is left of the time text diffs may take in this comparison (content-diff.ts). */
+  private textDiffMsLeft: number
+  private textDiffsSpent = false
   readonly budget: Budget
   /** Entries compared: files, directory entries and archive members. */
   compared = 0
@@ -139,6 +150,7 @@ export class DiffEngine {
 
   constructor(private readonly options: EngineOptions) {
     this.budget = new Budget(options.limits, options.signal)
+    this.textDiffMsLeft = options.textDiffsMs ?? TEXT_DIFFS_TOTAL_MS
   }
 
   /** Ctrl-C: a stop, not a difference; it ends the whole comparison. */
@@ -985,14 +997,7 @@ export class DiffEngine {
       kinds[1].kind === 'text' &&
       looksLikeText(bytesA, true) &&
       looksLikeText(bytesB, true)
-    const text = textual
-      ? await diffText(
-          bytesA.toString('utf8'),
-          bytesB.toString('utf8'),
-          [`a/${path}`, `b/${path}`],
-          this.options.maxLines,
-        )
-      : undefined
+    const text = textual ? await this.timedTextDiff(bytesA, bytesB, path) : undefined
     if (text !== undefined) {
       this.items.push({
         ...base,
@@ -1003,6 +1008,37 @@ export class DiffEngine {
       return
     }
     this.items.push(this.binaryItem(base, bytesA, bytesB, kinds, suffix))
+  }
+
+  /**
+   * A text diff within what is left of the comparison's time for them; none once it is
+   * spent (the item is then shown as binary), said once in the warnings.
+   */
+  private async timedTextDiff(
+    bytesA: Buffer,
+    bytesB: Buffer,
+    path: string,
+  ): Promise<TextDiff | undefined> {
+    if (this.textDiffMsLeft <= 0) {
+      if (!this.textDiffsSpent)
+        this.warnings.push(
+          `text diffs took ${(this.options.textDiffsMs ?? TEXT_DIFFS_TOTAL_MS) / 1000} s in all: ${path} and the differing text files after it are shown as binary places, not as lines`,
+        )
+      this.textDiffsSpent = true
+      return undefined
+    }
+    const started = performance.now()
+    try {
+      return await diffText(
+        bytesA.toString('utf8'),
+        bytesB.toString('utf8'),
+        [`a/${path}`, `b/${path}`],
+        this.options.maxLines,
+        this.textDiffMsLeft,
+      )
+    } finally {
+      this.textDiffMsLeft -= performance.now() - started
+    }
   }
 
   /**
