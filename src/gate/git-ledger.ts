@@ -10,6 +10,7 @@ import { runSync } from '../sandbox/process.js'
 import { stripCredentials } from '../sandbox/git.js'
 import { ledgerGitEnv } from '../io/git-env.js'
 import { writeFileAtomicSync } from '../io/atomic-write.js'
+import { readBounded } from '../io/read-bounded.js'
 import { recordBytes, toState, type LedgerRecord, type LedgerState } from './decide.js'
 import {
   firstExtraChange,
@@ -976,18 +977,9 @@ function withoutLineEnds(text: string): string {
   return text.replace(/[\r\n]+$/, '')
 }
 
-/** A regular file of at most 64 KiB, as text (a gitfile, a commondir). */
+/** A regular file of at most 64 KiB, as text (a gitfile, a commondir); never a FIFO. */
 function readSmall(file: string): string {
-  if (!isFileAt(file)) throw new Error(`${file}: not a regular file`)
-  const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK)
-  try {
-    const buffer = Buffer.alloc(64 * 1024)
-    const n = fs.readSync(fd, buffer, 0, buffer.length, 0)
-    if (n === buffer.length) throw new Error(`${file}: longer than a gitfile`)
-    return buffer.subarray(0, n).toString('utf8')
-  } finally {
-    fs.closeSync(fd)
-  }
+  return readBounded(file, 64 * 1024, file).toString('utf8')
 }
 
 /** `https://Host:443/o/r.git/`, `ssh://git@host/o/r` and `git@host:o/r.git` alike: `remote:host/o/r`. */
