@@ -580,20 +580,25 @@ export class GitLedger implements Ledger {
     )
   }
 
+  /** A read of the ledger that failed: the user stopping it, or a ledger git cannot reach. */
+  private readFailed(verb: 'read' | 'fetch', err: unknown): ReproofError {
+    return (
+      interruption(err) ??
+      new ReproofError(
+        'E_LEDGER',
+        `${this.label}: cannot ${verb} the ledger: ${this.redact(gitSaid(err))}`,
+        {},
+        { cause: err },
+      )
+    )
+  }
+
   private fetch(): string | undefined {
     let out: string
     try {
       out = this.git(['ls-remote', '--heads', '--', this.url, `refs/heads/${this.branch}`])
     } catch (err) {
-      throw (
-        interruption(err) ??
-        new ReproofError(
-          'E_LEDGER',
-          `${this.label}: cannot read the ledger: ${this.redact(gitSaid(err))}`,
-          {},
-          { cause: err },
-        )
-      )
+      throw this.readFailed('read', err)
     }
     // ls-remote matches a pattern by its tail: `refs/heads/x/refs/heads/main` answers for
     // `main`. Only the branch itself says the ledger is there.
@@ -609,15 +614,7 @@ export class GitLedger implements Ledger {
         `+refs/heads/${this.branch}:refs/ledger/tip`,
       ])
     } catch (err) {
-      throw (
-        interruption(err) ??
-        new ReproofError(
-          'E_LEDGER',
-          `${this.label}: cannot fetch the ledger: ${this.redact(gitSaid(err))}`,
-          {},
-          { cause: err },
-        )
-      )
+      throw this.readFailed('fetch', err)
     }
     // The branch names a commit, and nothing else: a tag object there was no ledger a
     // gate wrote, and became the parent of the next record (git refused it: exit 3,
