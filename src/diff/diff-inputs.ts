@@ -92,6 +92,13 @@ function namedBySide(report: DiffReport, a: string, b: string): DiffReport {
   const toB = (p: string): string => (p.startsWith(inA) ? `${nameB}!${p.slice(inA.length)}` : p)
   const items = report.items.map((item): DiffItem => {
     if (item.kind === 'only-in-b') return { ...item, path: toB(item.path) }
+    // What B's side could not read names B's file: `side B: b.zip!f: …`.
+    const sideB = 'side B: '
+    if (item.kind === 'error' && item.message.startsWith(sideB)) {
+      const rest = item.message.slice(sideB.length)
+      if (rest.startsWith(inA) || rest.startsWith(`${nameA}:`))
+        return { ...item, message: `${sideB}${nameB}${rest.slice(nameA.length)}` }
+    }
     if (item.text === undefined) return item
     // The patch's second header line names B's side: `+++ b/<A's name>` or `…!member`.
     const { unified } = item.text

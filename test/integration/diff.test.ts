@@ -111,6 +111,15 @@ describe('reproof diff', () => {
       '--- a/m',
       '+++ b/new',
     ])
+    // What B's side could not read is named after B's file too.
+    sh(dir, 'cd a && zip -q ../app-1.0.zip package/m')
+    const zip = fs.readFileSync(path.join(dir, 'app-1.0.zip'))
+    zip[zip.indexOf('PK\x01\x02', 0, 'latin1') + 10] = 99 // a method reproof cannot read
+    fs.writeFileSync(path.join(dir, 'app-1.1.zip'), zip)
+    const unread = await diff(path.join(dir, 'app-1.0.zip'), path.join(dir, 'app-1.1.zip'))
+    expect(unread.report?.items.flatMap((i) => (i.kind === 'error' ? [i.message] : []))).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^side B: app-1\.1\.zip!package\/m: /)]),
+    )
   })
 
   it('finds a changed, an added and a removed file in two trees', async () => {
