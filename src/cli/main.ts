@@ -54,13 +54,20 @@ export async function main(
     .configureOutput(output(streams))
     .configureHelp(HELP)
     .showHelpAfterError('(run with --help for usage)')
-  program.addCommand(buildCommand(streams, setExit, controller.signal))
-  program.addCommand(diffCommand(streams, setExit, controller.signal))
-  program.addCommand(normalizeCommand(streams, setExit, controller.signal))
-  program.addCommand(attestCommand(streams, setExit))
-  program.addCommand(keygenCommand(streams, setExit))
-  program.addCommand(verifyCommand(streams, setExit, controller.signal))
-  program.addCommand(gateCommand(streams, setExit, controller.signal))
+  const commands: Record<string, () => Command> = {
+    build: () => buildCommand(streams, setExit, controller.signal),
+    diff: () => diffCommand(streams, setExit, controller.signal),
+    normalize: () => normalizeCommand(streams, setExit, controller.signal),
+    attest: () => attestCommand(streams, setExit),
+    keygen: () => keygenCommand(streams, setExit),
+    verify: () => verifyCommand(streams, setExit, controller.signal),
+    gate: () => gateCommand(streams, setExit, controller.signal),
+  }
+  // Only the command asked for is defined (its options cost a few milliseconds each
+  // start); anything else (help, a misspelt command, an option first) gets them all.
+  const asked = Object.hasOwn(commands, argv[2] ?? '') ? argv[2] : undefined
+  for (const [name, make] of Object.entries(commands))
+    if (asked === undefined || name === asked) program.addCommand(make())
   for (const command of program.commands.flatMap((c) => [c, ...c.commands])) {
     command.exitOverride().configureOutput(output(streams)).configureHelp(HELP)
   }

@@ -71,7 +71,9 @@ describe('the npm package', () => {
     )
     // No source maps pointing at sources it does not ship, no sources, tests or fixtures.
     expect(files.filter((f) => f.endsWith('.map'))).toEqual([])
-    expect(files.filter((f) => /^(src|test|fixtures|node_modules)\//.test(f))).toEqual([])
+    expect(
+      files.filter((f) => /^(src|test|fixtures|node_modules|\.compile-cache)\//.test(f)),
+    ).toEqual([])
   })
 
   it('links only to files it ships, from every document it ships', () => {
@@ -103,5 +105,22 @@ describe('the npm package', () => {
     const normalize = run(['normalize', '--json', '--epoch', '0', '--in-place', 'x.zip'])
     expect(normalize.status, normalize.stderr).toBe(0)
     execFileSync('unzip', ['-tq', 'x.zip'], { cwd: dir })
+  })
+
+  it('keeps its compiled code in its own directory, not a shared one, unless told not to', () => {
+    const cache = path.join(installed, '.compile-cache')
+    const env: NodeJS.ProcessEnv = { ...process.env }
+    delete env.NODE_COMPILE_CACHE
+    const start = (extra: Record<string, string> = {}) =>
+      spawnSync(process.execPath, [path.join(installed, 'bin', 'reproof.js'), '--version'], {
+        cwd: dir,
+        env: { ...env, ...extra },
+      })
+    fs.rmSync(cache, { recursive: true, force: true })
+    expect(start({ NODE_DISABLE_COMPILE_CACHE: '1' }).status).toBe(0)
+    expect(fs.existsSync(cache)).toBe(false)
+    expect(start().status).toBe(0)
+    const entries = fs.readdirSync(cache, { recursive: true, withFileTypes: true })
+    expect(entries.filter((e) => e.isFile()).length).toBeGreaterThan(0)
   })
 })
