@@ -136,9 +136,13 @@ export class SparseExpander {
   /** Where in the file the next byte goes. */
   #position = 0
 
+  /**
+   * `emit` undefined: the map and data are only checked (no holes are made, so a huge
+   * real size costs nothing), as normalize does before it keeps a sparse member as stored.
+   */
   constructor(
     private readonly layout: SparseLayout,
-    private readonly emit: (chunk: Buffer) => void,
+    private readonly emit: ((chunk: Buffer) => void) | undefined,
     private readonly spend: (bytes: number) => void,
     private readonly bad: (what: string) => Error,
   ) {
@@ -166,7 +170,7 @@ export class SparseExpander {
       if (segment === undefined) throw this.bad('the sparse map holds less data than is stored')
       if (this.#within === 0) this.#zerosTo(segment.offset)
       const taken = Math.min(segment.length - this.#within, rest.length)
-      if (taken > 0) this.emit(rest.subarray(0, taken))
+      if (taken > 0) this.emit?.(rest.subarray(0, taken))
       rest = rest.subarray(taken)
       this.#within += taken
       this.#position += taken
@@ -192,6 +196,10 @@ export class SparseExpander {
   #zerosTo(offset: number): void {
     let count = offset - this.#position
     if (count <= 0) return
+    if (this.emit === undefined) {
+      this.#position = offset
+      return
+    }
     this.spend(count)
     while (count > 0) {
       const n = Math.min(count, ZEROS.length)

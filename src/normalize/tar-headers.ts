@@ -99,7 +99,11 @@ export function stableBlocks(
     else changes.mtimes++
   }
   if (wanted > MAX_OCTAL_TIME) changes.lateTimes++
-  const type: EntryType = ENTRY_KINDS[raw.type] ?? 'other'
+  // Written canonically, a directory in the old way (a regular file's type, its name
+  // ending in `/`) is written as one, which every reader takes it for.
+  const typeflag =
+    isCanonical(rules) && directoryReading(raw) === 'directory' ? TYPE_DIRECTORY : raw.type
+  const type: EntryType = ENTRY_KINDS[typeflag] ?? 'other'
   const mode = readNumber(raw.header, 100, 8) ?? 0
   const newMode = type === 'other' ? mode & 0o777 : stableMode(type, mode)
   // The whole field: file type or set-id bits in it are dropped too, and counted apart,
@@ -115,7 +119,7 @@ export function stableBlocks(
     raw.type !== 'S' &&
     !raw.pax.some((r) => r.key.startsWith('GNU.sparse.'))
   )
-    return canonicalBlocks(raw, newMode, newMtime)
+    return canonicalBlocks(raw, typeflag, newMode, newMtime)
   const blocks: Buffer[] = []
   for (const extension of raw.extensions) {
     const kind = typeOf(extension.header)
@@ -297,17 +301,19 @@ const MAX_OCTAL_SIZE = 0o77777777777
  * not fit (a long or non-UTF-8-declared name or link target, a size of 8 GiB or more)
  * and the records kept, sorted by key.
  */
-function canonicalBlocks(raw: RawEntry, mode: number, mtime: number): Buffer[] {
+function canonicalBlocks(raw: RawEntry, type: string, mode: number, mtime: number): Buffer[] {
   const records = raw.pax.filter(
     (r) => !isDroppedRecord(r.key) && !['path', 'linkpath', 'size', 'hdrcharset'].includes(r.key),
   )
   const split = splitName(raw.name)
   if (split === undefined) records.push({ key: 'path', value: raw.name })
-  if (raw.linkName.length > 100) records.push({ key: 'linkpath', value: raw.linkName })
+  // A link target with a NUL stays in its record too, for the reason splitName gives.
+  const longLink = raw.linkName.length > 100 || raw.linkName.includes(0)
+  if (longLink) records.push({ key: 'linkpath', value: raw.linkName })
   if (raw.size > MAX_OCTAL_SIZE) records.push({ key: 'size', value: Buffer.from(String(raw.size)) })
   const binary = [
     split === undefined ? raw.name : undefined,
-    raw.linkName.length > 100 ? raw.linkName : undefined,
+    longLink ? raw.linkName : undefined,
   ].some((name) => name !== undefined && !isUtf8(name))
   if (binary) records.push({ key: 'hdrcharset', value: Buffer.from('BINARY') })
   records.sort((a, b) => Buffer.compare(Buffer.from(a.key), Buffer.from(b.key)))
@@ -318,7 +324,7 @@ function canonicalBlocks(raw: RawEntry, mode: number, mtime: number): Buffer[] {
     mode,
     size: raw.size > MAX_OCTAL_SIZE ? 0 : raw.size,
     mtime,
-    type: raw.type,
+    type,
     linkName: raw.linkName.subarray(0, 100),
     devmajor: magic === 'v7' ? 0 : (readNumber(raw.header, 329, 8) ?? 0),
     devminor: magic === 'v7' ? 0 : (readNumber(raw.header, 337, 8) ?? 0),
@@ -339,10 +345,35 @@ function canonicalBlocks(raw: RawEntry, mode: number, mtime: number): Buffer[] {
   return [paxHeader, padded(data), header]
 }
 
-/** A name as ustar's prefix and name fields (the shortest prefix that fits), or undefined. */
+const TYPE_DIRECTORY = '5'
+
+/**
+ * What a regular file whose name ends in `/` is to readers: GNU tar makes a directory of
+ * any (its name as read, after long names and PAX records), Python's tarfile only of one
+ * whose type byte is NUL, the old way, and whose header's own name field ends so. When
+ * they agree it is a `directory`; `disputed` when they do not; undefined for any other
+ * entry. Written canonically, a disputed one would be made one or the other.
+ */
+export function directoryReading(raw: RawEntry): 'directory' | 'disputed' | undefined {
+  if (raw.type !== '0') return undefined
+  const gnu = raw.name.at(-1) === 0x2f
+  const python = raw.header[156] === 0 && field(raw.header, 0, 100).at(-1) === 0x2f
+  if (gnu && python) return 'directory'
+  return gnu || python ? 'disputed' : undefined
+}
+
+/**
+ * A name as ustar's prefix and name fields (the shortest prefix that fits), or undefined
+ * when it stays in a PAX record. A name with a NUL stays there: a header field ends at
+ * it for every reader, a record for GNU tar only (Python's tarfile keeps what follows),
+ * so moved to a field it would read otherwise, or split after the NUL, name another
+ * path. The prefix is never empty: a reader adds the `/` between prefix and name only
+ * when there is a prefix, so a split at a leading `/` would drop it.
+ */
 function splitName(name: Buffer): { name: Buffer; prefix: Buffer } | undefined {
+  if (name.includes(0)) return undefined
   if (name.length <= 100) return { name, prefix: Buffer.alloc(0) }
-  for (let i = name.indexOf(0x2f); i !== -1 && i <= 155; i = name.indexOf(0x2f, i + 1)) {
+  for (let i = name.indexOf(0x2f, 1); i !== -1 && i <= 155; i = name.indexOf(0x2f, i + 1)) {
     const rest = name.length - i - 1
     if (rest > 0 && rest <= 100) return { prefix: name.subarray(0, i), name: name.subarray(i + 1) }
   }

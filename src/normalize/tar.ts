@@ -15,9 +15,22 @@ import {
   readTarBlocks,
   type RawEntry,
 } from '../formats/tar-blocks.js'
+import { SparseExpander, sparseLayoutOf } from '../formats/tar-sparse.js'
 import { MiB, orReencoded, type Job, type NormalizeOutcome } from './job.js'
-import { lateTimesChange, NPM_MTIME, specialBitsChange, type NormalizeRules } from './rules.js'
-import { MAX_OCTAL_TIME, memberMtime, stableBlocks, type TarChanges } from './tar-headers.js'
+import {
+  isCanonical,
+  lateTimesChange,
+  NPM_MTIME,
+  specialBitsChange,
+  type NormalizeRules,
+} from './rules.js'
+import {
+  directoryReading,
+  MAX_OCTAL_TIME,
+  memberMtime,
+  stableBlocks,
+  type TarChanges,
+} from './tar-headers.js'
 import {
   belowAFile,
   foldedPath,
@@ -110,7 +123,7 @@ async function spoolEntries(
     held += piece.buffer.byteLength
     return true
   }
-  const end = await readTarBlocks(input, where, budget, (raw) => {
+  const spoolTo = (raw: RawEntry): ((chunk: Buffer) => void) => {
     if (raw.size <= HELD_ENTRY && held + raw.size <= HELD_TOTAL) {
       const entry: Spooled = { raw, offset, held: EMPTY }
       entries.push(entry)
@@ -135,7 +148,24 @@ async function spoolEntries(
         at += fs.writeSync(spool, chunk, at, chunk.length - at, offset + at)
       offset += chunk.length
     }
+  }
+  // A sparse member is kept as stored, map and all: its map is checked as tar checks it
+  // when it extracts (pieces in order, inside the real size, adding up to the data), or
+  // a map no tar can extract would pass through as normalized.
+  let sparseEnd: (() => void) | undefined
+  const end = await readTarBlocks(input, where, budget, (raw) => {
+    sparseEnd?.()
+    const take = spoolTo(raw)
+    const sparse = sparseChecker(raw, where)
+    sparseEnd = sparse?.end.bind(sparse)
+    return sparse === undefined
+      ? take
+      : (chunk) => {
+          sparse.add(chunk)
+          take(chunk)
+        }
   })
+  sparseEnd?.()
   // A tar cut at an entry's edge reads as a whole, shorter one; only its end-of-archive
   // blocks tell them apart. Rewriting would add them and make a cut archive look whole.
   if (!end.marked)
@@ -145,6 +175,17 @@ async function spoolEntries(
       { path: where },
     )
   return entries
+}
+
+/** A check of a sparse member's map against its data, or undefined for another member. */
+function sparseChecker(raw: RawEntry, where: string): SparseExpander | undefined {
+  const bad = (what: string): ReproofError =>
+    new ReproofError('E_INPUT', `${where}: the sparse file at byte ${raw.at}: ${what}`, {
+      path: where,
+    })
+  const layout = sparseLayoutOf(raw)
+  if (typeof layout === 'string') throw bad(layout)
+  return layout === undefined ? undefined : new SparseExpander(layout, undefined, () => 0, bad)
 }
 
 // Global records that apply to no member's extraction: `git archive`'s commit id.
@@ -271,6 +312,21 @@ export function planTar(
       `${where}: the entry at byte ${misread.e.raw.at} (${toDisplayText(fromNameBytes(misread.e.raw.name))}): ${misread.why}; which path it names depends on the extractor, so it is refused`,
       { path: where },
     )
+  // Written canonically, a regular file's type with a name ending in `/` is made a
+  // directory or a file: where GNU tar and Python's tarfile take it for different ones,
+  // either would change what one of them extracts.
+  const disputed = isCanonical(rules)
+    ? members.find((e) => directoryReading(e.raw) === 'disputed')
+    : undefined
+  if (disputed !== undefined) {
+    const [gnu, python] =
+      disputed.raw.name.at(-1) === 0x2f ? ['a directory', 'a file'] : ['a file', 'a directory']
+    throw new ReproofError(
+      'E_INPUT',
+      `${where}: the entry at byte ${disputed.raw.at} (${toDisplayText(fromNameBytes(disputed.raw.name))}): a regular file's type with a name ending in "/" (as read, or in its header's own field), which GNU tar extracts as ${gnu} and Python's tarfile as ${python}; written canonically it would be one or the other, so it is refused`,
+      { path: where },
+    )
+  }
   // The path each member extracts to, worked out once: every check below asks for it
   // (ten times a member, when each worked it out anew).
   const paths = new Map(members.map((e) => [e, extractedAs(e.raw.name)]))

@@ -1588,7 +1588,7 @@ function readLocalHeader(fd: ZipInput, entry: yauzl.Entry, where: string): Local
       : header.readUInt16LE(8) !== entry.compressionMethod
         ? 'its compression method'
         : ((header.readUInt16LE(6) ^ entry.generalPurposeBitFlag) & MEANING_FLAGS) !== 0
-          ? `its flags (${hex4(header.readUInt16LE(6))} against ${hex4(entry.generalPurposeBitFlag)}: encryption or the UTF-8 name flag)`
+          ? `its flags (${hex4(header.readUInt16LE(6))} against ${hex4(entry.generalPurposeBitFlag)}: encryption, a data descriptor or the UTF-8 name flag)`
           : extraOverruns(extra.subarray(0, got))
             ? 'its extra field (a field runs past the end of the extra data: unzip refuses it)'
             : (localSizesDisagree(header, fields, entry) ?? localExtraDisagrees(fields, entry))
@@ -1672,10 +1672,12 @@ function localSizesDisagree(
 }
 
 /** Extra fields as stored: id, length, data; a truncated last field is taken as it is. */
-// Flags that change how a member is read: encrypted (0), strongly encrypted (6), a UTF-8
-// name (11), an encrypted central directory (13). A streaming reader reads them from the
-// local header, others from the central directory.
-const MEANING_FLAGS = 0x0001 | 0x0040 | 0x0800 | 0x2000
+// Flags that change how a member is read: encrypted (0), a data descriptor after the
+// data (3), strongly encrypted (6), a UTF-8 name (11), an encrypted central directory
+// (13). A streaming reader reads them from the local header, others from the central
+// directory: a descriptor promised by one alone is one that unzip and Java's
+// ZipInputStream find missing, or one a streaming reader does not skip.
+const MEANING_FLAGS = 0x0001 | 0x0008 | 0x0040 | 0x0800 | 0x2000
 
 const hex4 = (n: number): string => `0x${n.toString(16).padStart(4, '0')}`
 

@@ -124,6 +124,15 @@ export interface BuildOutcome {
   record: BuildRecord
 }
 
+/** How many names a file has; 1 for one that cannot be read (its reading fails later). */
+async function linkCount(file: string): Promise<number> {
+  try {
+    return (await fs.stat(file)).nlink
+  } catch {
+    return 1
+  }
+}
+
 /**
  * The twin build. Parse and validate, decide the plan (pure), run both builds, compare
  * (pure), write what is durable (artifacts, then the record), and return the result
@@ -151,6 +160,16 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
       'E_USAGE',
       `--key ${toDisplayText(copy.secret)}: the source tree holds ${copy.form === 'copy' ? 'it' : 'its private key in another form'} (${toDisplayText(copy.rel)}), so the build's copy of the tree would too, and the build could ship it; keep the key outside what is built`,
     )
+  // Another hard link to the key, outside the source tree, is the same file under a name
+  // the sandbox does not know to hide: the build could read the key through it.
+  for (const secret of deps.secretFiles ?? []) {
+    const links = await linkCount(secret)
+    if (links > 1)
+      throw new ReproofError(
+        'E_USAGE',
+        `--key ${toDisplayText(secret)}: the file has ${links} hard links, and the build could read the key through another of them, which reproof cannot find to hide; sign with a copy that has one link (cp it)`,
+      )
+  }
   const parent = await chooseTempParent(
     options.tempDir === undefined
       ? undefined

@@ -95,6 +95,117 @@ for name, value in (('digit.tar', b'00000000019\\0'), ('spaced.tar', b' 00000000
     ).toBe('a\nb\n')
   })
 
+  it('writes canonically only what each reader reads as before: a NUL in a PAX name, a leading slash, an old-style directory', async () => {
+    const dir = makeTemp()
+    python(
+      dir,
+      `
+from rawtar import member, ext, rec, END
+import tarfile
+def old_dir(name):
+    t = tarfile.TarInfo(name); t.mode = 0o755
+    b = bytearray(t.tobuf(format=tarfile.USTAR_FORMAT)); b[156] = 0
+    b[148:156] = b' ' * 8; b[148:156] = b'%06o\\0 ' % sum(b[:512])
+    return bytes(b)
+def regular_dir(name):
+    t = tarfile.TarInfo(name); t.mode = 0o755
+    return t.tobuf(format=tarfile.USTAR_FORMAT)
+# GNU tar ends a PAX name at its NUL, Python's tarfile does not: a split after the NUL
+# named another path for GNU tar.
+open('nul.tar', 'wb').write(ext(b'x', rec(b'path', b'x' * 50 + b'\\0/' + b'y' * 60)) + member('placeholder', b'DATA') + ext(b'x', rec(b'linkpath', b'tar\\0get')) + member('ln', b'', type=tarfile.SYMTYPE, linkname='zzz') + END)
+open('slash.tar', 'wb').write(ext(b'x', rec(b'path', b'/' + b'b' * 100)) + member('foo', b'hello') + ext(b'x', rec(b'path', b'//' + b'c' * 100)) + member('bar', b'world') + END)
+open('olddir.tar', 'wb').write(old_dir('d/') + member('d/f', b'x') + END)
+open('disputed.tar', 'wb').write(regular_dir('d/') + member('d/f', b'x') + END)
+`,
+    )
+    // Each reader's members, in name order (canonical order is by name).
+    const py = (file: string): string[] =>
+      (
+        JSON.parse(
+          execFileSync(
+            'python3',
+            [
+              '-c',
+              'import json, sys, tarfile; print(json.dumps([[m.name, m.type.decode(), m.linkname, m.isdir()] for m in tarfile.open(sys.argv[1])]))',
+              file,
+            ],
+            { cwd: dir, encoding: 'utf8' },
+          ),
+        ) as unknown[]
+      )
+        .map((m) => JSON.stringify(m))
+        .sort()
+    const gnu = (file: string): string[] =>
+      execFileSync('tar', ['-tvf', file], { cwd: dir, encoding: 'utf8', stdio: 'pipe' })
+        .split('\n')
+        // The type and the name (modes, owners and times are what normalizing sets).
+        .map((line) => line.replace(/^(.)\S* +\S+ +\S+ +\S+ +\S+ /, '$1 '))
+        .sort()
+    for (const file of ['nul.tar', 'slash.tar', 'olddir.tar']) {
+      const result = await normalize(dir, file, '--canonical')
+      expect(result.code, `${file}: ${result.stderr}`).toBe(0)
+      expect(py(`out-${file}`), file).toEqual(py(file))
+      expect(gnu(`out-${file}`), file).toEqual(gnu(file))
+    }
+    // A regular file's type with a name ending in "/": GNU tar makes a directory,
+    // Python's tarfile a file; written canonically it would be one of them.
+    const disputed = await normalize(dir, 'disputed.tar', '--canonical')
+    expect(disputed.code).toBe(2)
+    expect(disputed.stderr).toMatch(
+      /disputed\.tar: the entry at byte 0 \(d\/\): .*GNU tar extracts as a directory and Python's tarfile as a file/,
+    )
+    expect(disputed.written).toBe(false)
+    // Kept as it is outside canonical mode, where headers keep their layout.
+    const kept = await normalize(dir, 'disputed.tar')
+    expect(kept.code, kept.stderr).toBe(0)
+    expect(py('out-disputed.tar')).toEqual(py('disputed.tar'))
+  })
+
+  it('refuses a sparse member whose map tar cannot extract, as tar does', async () => {
+    const dir = makeTemp()
+    const sparse = path.join(dir, 'sparse')
+    fs.writeFileSync(sparse, '')
+    fs.truncateSync(sparse, 1024 * 1024)
+    const fd = fs.openSync(sparse, 'r+')
+    fs.writeSync(fd, 'data', 500_000)
+    fs.closeSync(fd)
+    for (const format of ['gnu', 'posix']) {
+      execFileSync('tar', [`--format=${format}`, '-S', '-cf', `${format}.tar`, 'sparse'], {
+        cwd: dir,
+      })
+      const good = await normalize(dir, `${format}.tar`)
+      expect(good.code, good.stderr).toBe(0)
+    }
+    python(
+      dir,
+      `
+from rawtar import with_checksum
+# old GNU: the first piece's offset past the real size, its checksum made right.
+data = bytearray(open('gnu.tar', 'rb').read())
+h = with_checksum(bytearray(data[:512][:386] + b'77777777777\\0' + data[398:512]))
+open('badmap.tar', 'wb').write(bytes(h) + data[512:])
+# PAX 1.0: the records say the map starts the data; the data holds none.
+from rawtar import ext, rec, member, END
+records = rec(b'GNU.sparse.major', b'1') + rec(b'GNU.sparse.minor', b'0') + rec(b'GNU.sparse.name', b'f') + rec(b'GNU.sparse.realsize', b'100')
+open('nomap.tar', 'wb').write(ext(b'x', records) + member('GNUSparseFile.0/f', b'hello') + END)
+`,
+    )
+    for (const [file, message] of [
+      [
+        'badmap.tar',
+        /badmap\.tar: the sparse file at byte 0: a sparse map piece that ends past the real size/,
+      ],
+      ['nomap.tar', /nomap\.tar: the sparse file at byte \d+: the data ends inside the sparse map/],
+    ] as const) {
+      const result = await normalize(dir, file)
+      expect(result.code, file).toBe(2)
+      expect(result.stderr).toMatch(message)
+      expect(result.written).toBe(false)
+      // GNU tar refuses them too.
+      expect(() => execFileSync('tar', ['-tvf', file], { cwd: dir, stdio: 'pipe' })).toThrow()
+    }
+  })
+
   it('refuses two extension headers of one kind before a member, and a bad field in one', async () => {
     // GNU tar and libarchive take the last of two, Python's tarfile the first; with the
     // second (times only) dropped, the first would have spoken for GNU tar.

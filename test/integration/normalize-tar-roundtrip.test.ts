@@ -10,7 +10,7 @@ afterEach(cleanupTemp)
 /*
  * Archives made by GNU tar from generated trees: names that are not UTF-8 and longer
  * than the ustar fields, long link targets, hard links, sparse files, times before 1970
- * and after 2038, PAX global headers. After `reproof normalize`, GNU tar and Python's
+ * and after 2038, PAX global headers. After `reproof normalize` (canonical or not), GNU tar and Python's
  * tarfile must each see the same members, with the same content, links and exec bits,
  * and GNU tar must extract the same tree, sparse files still sparse.
  */
@@ -139,7 +139,8 @@ describe('tar normalization, checked by GNU tar and Python tarfile', () => {
         fc.constantFrom('gnu', 'posix'),
         fc.boolean(),
         fc.boolean(),
-        async (specs, format, sparse, global) => {
+        fc.boolean(),
+        async (specs, format, sparse, global, canonical) => {
           const dir = makeTemp()
           if (makeTree(dir, specs) === 0) return
           const options = [
@@ -152,6 +153,7 @@ describe('tar normalization, checked by GNU tar and Python tarfile', () => {
             'normalize',
             '--epoch',
             '1700000000',
+            ...(canonical ? ['--canonical'] : []),
             path.join(dir, 'in.tar'),
             '-o',
             path.join(dir, 'out.tar'),
@@ -179,6 +181,7 @@ describe('tar normalization, checked by GNU tar and Python tarfile', () => {
             '--json',
             '--epoch',
             '1700000000',
+            ...(canonical ? ['--canonical'] : []),
             path.join(dir, 'out.tar'),
             '-o',
             path.join(dir, 'again.tar'),
@@ -213,6 +216,7 @@ describe('tar normalization, checked by GNU tar and Python tarfile', () => {
             ],
             'posix',
             true,
+            false,
             false,
           ],
         ],

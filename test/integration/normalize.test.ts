@@ -2626,6 +2626,20 @@ def nodesc(b):
     struct.pack_into('<H', b, 6, struct.unpack('<H', b[6:8])[0] | 8)
     struct.pack_into('<H', b, cd + 8, struct.unpack('<H', b[cd + 8:cd + 10])[0] | 8)
 save('nodesc.zip', nodesc)
+# The local header alone promising one (no descriptor follows), and the directory alone
+# promising one that follows (a streaming reader does not skip it).
+save('localdesc.zip', lambda b: struct.pack_into('<H', b, 6, struct.unpack('<H', b[6:8])[0] | 8))
+import zlib
+body = open('good.txt', 'rb').read()
+n = struct.unpack('<H', data[26:28])[0]
+size = struct.unpack('<I', data[18:22])[0]
+desc = struct.pack('<IIII', 0x08074b50, zlib.crc32(body), size, size)
+b = bytearray(data[:30 + n + size]) + desc + data[30 + n + size:]
+c = b.find(b'PK\x01\x02')
+struct.pack_into('<H', b, c + 8, struct.unpack('<H', b[c + 8:c + 10])[0] | 8)
+e = b.rfind(b'PK\x05\x06')
+struct.pack_into('<I', b, e + 16, struct.unpack('<I', b[e + 16:e + 20])[0] + len(desc))
+open('centraldesc.zip', 'wb').write(bytes(b))
 # A field only in the local header: libarchive's 0x6c78, which bsdtar reads a member's
 # mode from (here a symlink's); the directory's copy says a plain file.
 xl = struct.pack('<HHH', 0x6c78, 2, 0o120777)
@@ -2656,6 +2670,10 @@ PY`,
         /cdsize\.zip: its end record says the central directory holds \d+ bytes, but it holds \d+; refused/,
       'nodesc.zip':
         /nodesc\.zip!good\.txt: its flags promise a data descriptor, and none follows its data at byte \d+; refused/,
+      'localdesc.zip':
+        /localdesc\.zip: the local header at byte 0 disagrees with the central directory on its flags \(0x0008 against 0x0000: .*a data descriptor/,
+      'centraldesc.zip':
+        /centraldesc\.zip: the local header at byte 0 disagrees with the central directory on its flags \(0x0000 against 0x0008: .*a data descriptor/,
       'xl.zip':
         /xl\.zip: the local header at byte 0 disagrees with the central directory on its extra field 0x6c78; refused/,
     }

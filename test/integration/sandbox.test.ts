@@ -639,6 +639,14 @@ open('out.txt', 'w').write(said)`
     expect(linked.code).toBe(2)
     expect(linked.stderr).toContain('the source tree holds it (linked.key)')
     fs.rmSync(path.join(source, 'linked.key'))
+    // A hard link outside the tree is the key under a name the sandbox cannot know to
+    // cover (the build read it through one and shipped it): refused.
+    fs.linkSync(key, path.join(keys, 'elsewhere.key'))
+    const elsewhere = await signed('b3.json')
+    expect(elsewhere.code).toBe(2)
+    expect(elsewhere.stderr).toMatch(/--key .*k\.key: the file has 2 hard links/)
+    expect(fs.existsSync(path.join(keys, 'b3.json'))).toBe(false)
+    fs.rmSync(path.join(keys, 'elsewhere.key'))
     // The same key in another form (SEC1, no last newline): the same private key.
     const sec1 = crypto
       .createPrivateKey(fs.readFileSync(key))
