@@ -11,6 +11,7 @@ import type { DiffReport } from '../diff/report.js'
 import { hashFiles } from '../digest/hash-file.js'
 import { toFsPath } from '../file-names.js'
 import { isInside } from '../sandbox/contain.js'
+import { isWorkspaceLayout } from '../sandbox/workspace.js'
 
 /** The parts of a build record that diffing needs; other fields are allowed and ignored. */
 const RecordSchema = v.object({
@@ -33,14 +34,21 @@ const RecordSchema = v.object({
       v.object({
         id: v.picklist(['a', 'b']),
         root: v.string(),
-        manifest: v.array(
-          v.object({
-            name: v.string(),
-            sha256: v.string(),
-            size: v.number(),
-            // Version 2: the exec bit is part of an artifact, as the build compares it.
-            executable: v.optional(v.boolean()),
-          }),
+        manifest: v.pipe(
+          v.array(
+            v.object({
+              name: v.string(),
+              sha256: v.string(),
+              size: v.number(),
+              // Version 2: the exec bit is part of an artifact, as the build compares it.
+              executable: v.optional(v.boolean()),
+            }),
+          ),
+          // One entry a name: of two, one would be compared and the other never seen.
+          v.check(
+            (entries) => new Set(entries.map((e) => e.name)).size === entries.length,
+            'a manifest names an artifact twice',
+          ),
         ),
       }),
     ),
@@ -154,7 +162,12 @@ export async function diffRecords(
   const digestsB = new Map(firstB.shipped.map((e) => [e.name, e]))
   const names = [...new Set([...digestsA.keys(), ...digestsB.keys()])].sort()
   const differing = names.filter((n) => digestsA.get(n)?.sha256 !== digestsB.get(n)?.sha256)
-  const rootsExist = fs.existsSync(runA.root) && fs.existsSync(runB.root)
+  // Only roots laid out as reproof keeps them are read, each record's own two.
+  const kept = [a, b].every((record) => {
+    const [x, y] = [...record.runs].sort((p, q) => p.id.localeCompare(q.id))
+    return x !== undefined && y !== undefined && isWorkspaceLayout(record.canary, x.root, y.root)
+  })
+  const rootsExist = kept && fs.existsSync(runA.root) && fs.existsSync(runB.root)
   engine.compared = names.length - differing.length
   // The same bytes, executable in one record only: what ships differs.
   for (const name of names) {
@@ -214,7 +227,12 @@ export async function diffRecords(
         )
   } else {
     for (const name of differing)
-      byDigest(name, 'the build roots no longer exist (build with --keep to compare contents)')
+      byDigest(
+        name,
+        kept
+          ? 'the build roots no longer exist (build with --keep to compare contents)'
+          : 'a record names build roots that are not laid out as reproof keeps them, so they are not read; the recorded digests differ',
+      )
   }
   // Run A of each is what shipped and what is compared; a record whose own two runs
   // disagree describes a build that did not reproduce, which "identical" must not hide.
@@ -225,7 +243,17 @@ export async function diffRecords(
       engine.warnings.push(
         `${labels[i] ?? ''}: its run B made other artifacts than its run A (the build it records did not reproduce); only run A of each record is compared`,
       )
-  return toReport(engine, labels)
+  // "Identical" is said of the artifacts: what else the records hold is named as not
+  // compared (two records of other commands that made the same bytes are identical).
+  const report = toReport(engine, labels)
+  return {
+    ...report,
+    notCompared: [
+      'run B of each record',
+      "the records' other fields (command, source, environment, epoch)",
+      ...report.notCompared,
+    ],
+  }
 }
 
 /**

@@ -125,6 +125,24 @@ export async function createWorkspace(options: {
   }
 }
 
+/**
+ * Whether two roots are laid out as createWorkspace lays out a workspace with this
+ * canary: run A's `<base>/a/<name>`, run B's `<base>/b-path-<canary>/src-<canary>/<name>-<canary>`,
+ * the base a `reproof-` directory. A build record's roots are read only when they are
+ * (with --keep): a record is input, and its roots could name any directory, `/` too.
+ */
+export function isWorkspaceLayout(canary: string, rootA: string, rootB: string): boolean {
+  if (!/^canary[0-9a-f]{10}$/.test(canary)) return false
+  if (![rootA, rootB].every((r) => path.isAbsolute(r) && path.resolve(r) === r)) return false
+  const name = path.basename(rootA)
+  const base = path.dirname(path.dirname(rootA))
+  return (
+    path.basename(path.dirname(rootA)) === 'a' &&
+    path.basename(base).startsWith('reproof-') &&
+    rootB === path.join(base, `b-path-${canary}`, `src-${canary}`, `${name}-${canary}`)
+  )
+}
+
 /** Stops the exit hook from removing a workspace the user asked to keep. */
 export function keepWorkspace(workspace: Workspace): void {
   live.delete(workspace.base)

@@ -1,4 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process'
+import crypto from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -2445,6 +2446,16 @@ describe('reproof diff of two build records', () => {
     const refused = await diff(first.record, twice)
     expect(refused.code).toBe(2)
     expect(refused.stderr).toContain('a build record has a run a and a run b')
+    // An artifact named twice: one entry would be compared, the other never seen.
+    const named = path.join(path.dirname(second.record), 'named.json')
+    const doubled = {
+      ...runA,
+      manifest: [{ ...runA.manifest[0], sha256: '0'.repeat(64) }, ...runA.manifest],
+    }
+    fs.writeFileSync(named, JSON.stringify({ ...json, runs: [doubled, runB] }))
+    const dup = await diff(first.record, named)
+    expect(dup.code).toBe(2)
+    expect(dup.stderr).toContain('a manifest names an artifact twice')
   })
 
   it('reports an artifact executable in one record only, as the build compares it', async () => {
@@ -2492,14 +2503,16 @@ describe('reproof diff of two build records', () => {
     fs.writeFileSync(path.join(secret, 'passwd'), 'root:secret-line\n')
     const other = makeTemp()
     fs.writeFileSync(path.join(other, 'passwd'), 'other\n')
-    // Hostile records: roots and names that lead to files the build never made.
+    // Hostile records: roots and names that lead to files the build never made, the
+    // digest of A's side the real file's (a public digest is enough to ask for it).
+    const secretDigest = crypto.hash('sha256', 'root:secret-line\n')
     const hostile = (file: string, root: string, name: string, digit: string): string => {
       const record = JSON.parse(fs.readFileSync(file, 'utf8')) as {
         runs: { root: string; manifest: { name: string; sha256: string; size: number }[] }[]
       }
       for (const run of record.runs) {
         run.root = root
-        run.manifest = [{ name, sha256: digit.repeat(64), size: 1 }]
+        run.manifest = [{ name, sha256: digit === '1' ? secretDigest : digit.repeat(64), size: 1 }]
       }
       const out = path.join(makeTemp(), 'record.json')
       fs.writeFileSync(out, JSON.stringify(record))
@@ -2517,8 +2530,23 @@ describe('reproof diff of two build records', () => {
       ])
       expect(run.code, name).toBe(1)
       expect(run.stdout).not.toContain('secret-line')
-      expect(run.stdout).toContain('the build roots no longer hold what was recorded')
+      expect(run.stdout).toContain(
+        'a record names build roots that are not laid out as reproof keeps them, so they are not read',
+      )
     }
+    // A root given relative to wherever reproof is run: not read either.
+    const relative = await spawnProgram(
+      [
+        process.execPath,
+        BIN,
+        'diff',
+        hostile(first.record, '.', 'passwd', '1'),
+        hostile(second.record, '.', 'passwd', '2'),
+      ],
+      { cwd: secret },
+    )
+    expect(relative.code).toBe(1)
+    expect(relative.stdout).not.toContain('secret-line')
   })
 
   it('says so when a record describes a build whose own two runs differ', async () => {
@@ -2535,6 +2563,11 @@ describe('reproof diff of two build records', () => {
     expect(code).toBe(0)
     expect(report?.warnings).toEqual([
       `${edited}: its run B made other artifacts than its run A (the build it records did not reproduce); only run A of each record is compared`,
+    ])
+    // What else a record holds is named as not compared, as what is said identical.
+    expect(report?.notCompared.slice(0, 2)).toEqual([
+      'run B of each record',
+      "the records' other fields (command, source, environment, epoch)",
     ])
   })
 })
