@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander'
-import { EXIT } from '../errors.js'
+import { EXIT, ReproofError } from '../errors.js'
+import { toDisplayText } from '../file-names.js'
 import { VERSION } from '../version.js'
 import { committing } from '../io/commit-window.js'
 import { attestCommand, keygenCommand } from './attest-command.js'
@@ -8,7 +9,7 @@ import { diffCommand } from './diff-command.js'
 import { normalizeCommand } from './normalize-command.js'
 import { gateCommand } from './gate-command.js'
 import { verifyCommand } from './verify-command.js'
-import { reportError, type Streams } from './output.js'
+import { errorJson, reportError, type Streams } from './output.js'
 import { refuseMangledArguments } from './raw-arguments.js'
 import { refuseRepeatedOptions } from './given-once.js'
 
@@ -79,8 +80,17 @@ export async function main(
     return exitCode
   } catch (err) {
     if (err instanceof CommanderError) {
-      // Help and version print to stdout and succeed; everything else is a usage error.
-      if (err.exitCode !== 0) return EXIT.usage
+      // Help and version print to stdout and succeed; everything else is a usage error,
+      // said on stderr already (outputError below), and under --json as JSON too.
+      if (err.exitCode !== 0) {
+        if (wantsJson(argv)) {
+          const usage = new ReproofError('E_USAGE', err.message.replace(/^error: /, ''))
+          streams.stdout.write(
+            `${JSON.stringify({ error: errorJson(usage, EXIT.usage) }, null, 2)}\n`,
+          )
+        }
+        return EXIT.usage
+      }
       // Exit 0 is "yes": help or version asked for among other arguments (an artifact
       // named `-V`, `reproof verify "$f" --bundle b.json`) would pass a verify that never
       // ran. Only a request for help or the version alone succeeds.
@@ -140,6 +150,10 @@ function output(streams: Streams) {
   return {
     writeOut: (s: string) => streams.stdout.write(s),
     writeErr: (s: string) => streams.stderr.write(s),
+    // A usage error begins as every other error does, `reproof: `, not commander's `error: `.
+    outputError: (s: string, write: (s: string) => void) => {
+      write(toDisplayText(s.replace(/^error: /, 'reproof: ')).replace(/\\n/g, '\n'))
+    },
     getOutHelpWidth: () => width(streams.stdout),
     getErrHelpWidth: () => width(streams.stderr),
   }

@@ -47,3 +47,23 @@ describe('help and version', () => {
     }
   })
 })
+
+describe('usage errors', () => {
+  it('are one line that begins as every error does, and JSON on stdout under --json', async () => {
+    for (const [args, message] of [
+      [['verify', 'out/app', '--json'], "required option '--bundle <file>' not specified"],
+      [['diff', 'a', 'b', '--json', '--bogus'], "unknown option '--bogus'"],
+      [['gate', 'status', '--json'], "required option '--env <name>' not specified"],
+    ] as const) {
+      const { code, stdout, stderr } = await run([...args])
+      expect(code, args.join(' ')).toBe(2)
+      expect(stderr.split('\n')[0]).toBe(`reproof: ${message}`)
+      expect(JSON.parse(stdout)).toEqual({ error: { code: 'E_USAGE', exit: 2, message } })
+    }
+    // Without --json, nothing on stdout; a control character in an argument is escaped.
+    const { code, stdout, stderr } = await run(['diff', 'a', 'b', '--x\u001b[2J'])
+    expect(code).toBe(2)
+    expect(stdout).toBe('')
+    expect(stderr).toBe("reproof: unknown option '--x\\x1b[2J'\n")
+  })
+})
