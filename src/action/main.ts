@@ -4,7 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { main } from '../cli/main.js'
 import { describeIsolation, describeVariations, excludedWarning } from '../cli/views/build.js'
-import { code, renderDiffMarkdown } from '../cli/views/diff-markdown.js'
+import { code, fittedDiffMarkdown } from '../cli/views/diff-markdown.js'
 import { toDisplayText } from '../file-names.js'
 import type { BuildResult } from '../twin/run-build.js'
 import type { DiffReport } from '../diff/report.js'
@@ -462,30 +462,13 @@ function fitExplanation(
   max: number,
   reportPath: string | undefined,
 ): string[] {
-  const render = (count: number): string =>
-    renderDiffMarkdown({ ...report, items: report.items.slice(0, count) })
-  const whole = [...head, render(report.items.length)]
-  if (bytes(whole) <= max) return whole
-  // The most items that fit, with room for the line that says how many are left out.
-  const room = max - bytes(head) - 400
-  let fits = 0
-  for (let lo = 0, hi = report.items.length; lo <= hi;) {
-    const mid = Math.floor((lo + hi) / 2)
-    if (Buffer.byteLength(render(mid)) <= room) {
-      fits = mid
-      lo = mid + 1
-    } else hi = mid - 1
-  }
-  const more = report.items.length - fits
-  return capLines(
-    [
-      ...head,
-      render(fits),
-      `_${more} more differences in the report${reportPath === undefined ? '' : ` (\`${reportPath}\`, output \`report-path\`)`}._`,
-      '',
-    ],
-    max,
+  const explanation = fittedDiffMarkdown(
+    report,
+    max - bytes(head),
+    (more) =>
+      `_${more} more differences in the report${reportPath === undefined ? '' : ` (\`${reportPath}\`, output \`report-path\`)`}._\n`,
   )
+  return capLines([...head, explanation], max)
 }
 
 // What the warnings beside a verdict may take of the summary, each and all together: the

@@ -46,14 +46,25 @@ export async function diffAction(
   }
   if (options.json) streams.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
   else if (options.markdown) {
-    const { renderDiffMarkdown } = await import('./views/diff-markdown.js')
-    streams.stdout.write(renderDiffMarkdown(report))
+    // Made for a job summary: kept under what GitHub shows of one.
+    const { fittedDiffMarkdown } = await import('./views/diff-markdown.js')
+    streams.stdout.write(
+      fittedDiffMarkdown(
+        report,
+        MAX_SUMMARY_BYTES,
+        (more) =>
+          `_${more} more differences are not shown: GitHub drops a job summary over 1 MiB; \`--json\` and \`--html\` carry them all._`,
+      ),
+    )
   } else {
     const { renderDiffText } = await import('./views/diff-text.js')
     streams.stdout.write(renderDiffText(report, useColor(streams.stdout, streams.env)))
   }
   return report.identical ? EXIT.yes : EXIT.no
 }
+
+// GitHub drops a job summary over 1 MiB: stay below it.
+const MAX_SUMMARY_BYTES = 1000 * 1024
 
 async function runDiff(
   a: string,

@@ -95,7 +95,16 @@ function section(item: DiffItem, i: number, name: (name: string) => string): str
     parts.push(
       `<p>First difference at offset ${item.binary.offset} (0x${item.binary.offset.toString(16)}); ${plural(item.binary.differingBytes, 'byte')} differ.</p>`,
     )
-    parts.push(sideBySide([{ a: item.binary.hex[0], b: item.binary.hex[1], cls: 'del' }]))
+    // A row a line of each dump (a cell escapes a line break, as a file's text needs).
+    const [dumpA, dumpB] = item.binary.hex.map((dump) => dump.split('\n'))
+    parts.push(
+      sideBySide(
+        Array.from({ length: Math.max(dumpA?.length ?? 0, dumpB?.length ?? 0) }, (_, k) => {
+          const [a, b] = [dumpA?.[k], dumpB?.[k]]
+          return { a, b, cls: a === b ? 'same' : 'del' }
+        }),
+      ),
+    )
     const places = describePlaces(item.binary)
     if (places.length > 0)
       parts.push(`<ul class="places">${places.map((l) => `<li>${esc(l)}</li>`).join('')}</ul>`)

@@ -82,6 +82,32 @@ export function renderDiffMarkdown(report: DiffReport): string {
 }
 
 /**
+ * The report within `max` bytes (GitHub drops a job summary over 1 MiB): as many of its
+ * items as fit, then the line `more` gives for how many are left out.
+ */
+export function fittedDiffMarkdown(
+  report: DiffReport,
+  max: number,
+  more: (count: number) => string,
+): string {
+  const render = (count: number): string =>
+    renderDiffMarkdown({ ...report, items: report.items.slice(0, count) })
+  const whole = render(report.items.length)
+  if (Buffer.byteLength(whole) <= max) return whole
+  // The most items that fit, with room for the line that says how many are left out.
+  const room = max - 400
+  let fits = 0
+  for (let lo = 0, hi = report.items.length; lo <= hi;) {
+    const mid = Math.floor((lo + hi) / 2)
+    if (Buffer.byteLength(render(mid)) <= room) {
+      fits = mid
+      lo = mid + 1
+    } else hi = mid - 1
+  }
+  return `${render(fits)}${more(report.items.length - fits)}\n`
+}
+
+/**
  * Text for a line or a table cell: shown escaped, on one line, and inert. What a build
  * writes (a member's name, a warning) reaches a job summary, which GitHub renders with
  * HTML: a name holding `<h2>` or `[text](url)` showed a heading or a link of its own
@@ -97,9 +123,12 @@ export function inlineText(line: string): string {
 }
 
 // What Markdown reads as a marker, and the same but for what `code` writes as entities.
-// `&` too: a named entity (`&ZeroWidthSpace;`) renders as the character it names.
-const MARKERS = /[\\`*_{}[\]<>()#+!|~&]/g
-const MARKERS_BUT_ANGLES = /[\\`*_{}[\]()#+!|~]/g
+// `&` too: a named entity (`&ZeroWidthSpace;`) renders as the character it names. And
+// what GFM's autolinks start from (`https:`, `www.`, an address's `@`): a member named
+// `https://evil.example/login` or `admin@evil.example` became a link of its choosing
+// (an escaped character is a text of its own, which no autolink reads across).
+const MARKERS = /[\\`*_{}[\]<>()#+!|~&.:@]/g
+const MARKERS_BUT_ANGLES = /[\\`*_{}[\]()#+!|~.:@]/g
 
 /**
  * Text shown as code, as an HTML element: a code span's backticks let a tag that

@@ -3,7 +3,7 @@ import MarkdownIt from 'markdown-it'
 import { describe, expect, it } from 'vitest'
 import type { DiffReport } from '../../../../src/diff/report.js'
 import { renderDiffHtml } from '../../../../src/cli/views/diff-html.js'
-import { renderDiffMarkdown } from '../../../../src/cli/views/diff-markdown.js'
+import { fittedDiffMarkdown, renderDiffMarkdown } from '../../../../src/cli/views/diff-markdown.js'
 import { displayedLines, renderDiffText } from '../../../../src/cli/views/diff-text.js'
 import { looksOnScreen, mixesScripts, toEscapedLine } from '../../../../src/file-names.js'
 
@@ -73,9 +73,10 @@ describe('the diff views', () => {
   })
 
   it('render as Markdown with no element the inputs chose: names, fields, messages and warnings stay text', () => {
-    // GitHub renders a job summary with HTML allowed: a member named `<h2>...` or
-    // `[text](url)` showed a heading or a link of its own beside the verdict.
-    const md = new MarkdownIt({ html: true })
+    // GitHub renders a job summary with HTML allowed, and its autolinks: a member named
+    // `<h2>...`, `[text](url)` or `https://evil.example/login` showed a heading or a link
+    // of its own beside the verdict.
+    const md = new MarkdownIt({ html: true, linkify: true })
     const tags = (markdown: string) =>
       [...md.render(markdown).matchAll(/<\/?([a-zA-Z][\w-]*)/g)].map((m) => m[1]).join(' ')
     const shape = tags(renderDiffMarkdown(hostile('plain')))
@@ -99,6 +100,10 @@ describe('the diff views', () => {
         '&lt;h1&gt;',
         '&#60;b&#62;',
         '<https://evil.example>',
+        'https://evil.example/login',
+        'www.evil.com',
+        'admin@evil.com',
+        'mailto:admin@evil.com',
         '\n# heading\n',
         '\n---\n',
       ),
@@ -109,6 +114,32 @@ describe('the diff views', () => {
       }),
       { numRuns: 300 },
     )
+  })
+
+  it('keeps a Markdown report under what a job summary holds, saying how many differences it leaves out', () => {
+    const item = (i: number): DiffReport['items'][number] => ({
+      path: `f${i}.txt`,
+      kind: 'content',
+      text: {
+        unified: `--- a/f\n+++ b/f\n@@ -1 +1 @@\n-${'a'.repeat(4000)}\n+${'b'.repeat(4000)}`,
+        truncated: false,
+      },
+      hints: [],
+    })
+    const report: DiffReport = {
+      ...hostile(''),
+      items: Array.from({ length: 600 }, (_, i) => item(i)),
+    }
+    const max = 1000 * 1024
+    expect(Buffer.byteLength(renderDiffMarkdown(report))).toBeGreaterThan(max)
+    const fitted = fittedDiffMarkdown(report, max, (more) => `MORE ${more}`)
+    expect(Buffer.byteLength(fitted)).toBeLessThanOrEqual(max)
+    const shown = (fitted.match(/<summary>/g) ?? []).length
+    expect(shown).toBeGreaterThan(100)
+    expect(fitted.trimEnd().endsWith(`MORE ${600 - shown}`)).toBe(true)
+    // What fits is left whole.
+    const small = { ...report, items: report.items.slice(0, 3) }
+    expect(fittedDiffMarkdown(small, max, () => 'MORE')).toBe(renderDiffMarkdown(small))
   })
 
   it('renders a named entity in a name or warning as the text it is, not the character it names', () => {
@@ -138,6 +169,36 @@ describe('the diff views', () => {
     const html = renderDiffHtml(report)
     expect(html).toContain('user=caf\\u{e9}')
     expect(html).toContain('user=cafe\\u{301}')
+  })
+
+  it('shows a hex dump in HTML a line a row, the lines that differ marked', () => {
+    const line = (offset: string, bytes: string): string => `${offset}  ${bytes}`
+    const report: DiffReport = {
+      ...hostile(''),
+      items: [
+        {
+          path: 'app.bin',
+          kind: 'content',
+          binary: {
+            offset: 16,
+            differingBytes: 1,
+            hex: [
+              [line('00000000', '00 01'), line('00000010', 'aa bb')].join('\n'),
+              [line('00000000', '00 01'), line('00000010', 'aa cc')].join('\n'),
+            ],
+          },
+          hints: [],
+        },
+      ],
+    }
+    const html = renderDiffHtml(report)
+    expect(html).not.toContain('\\n')
+    expect(html).toContain(
+      '<td class="code ">00000000  00 01</td><td class="code ">00000000  00 01</td>',
+    )
+    expect(html).toContain(
+      '<td class="code del">00000010  aa bb</td><td class="code add">00000010  aa cc</td>',
+    )
   })
 
   it('shows a terminal escape in a link target as text', () => {
