@@ -256,14 +256,43 @@ export function toEscapedLine(line: string): string {
 }
 
 /**
- * How a text looks on a terminal: composed and decomposed forms alike, and characters
- * that show as nothing gone. Two texts that differ but look alike are shown escaped
- * (toEscapedLine), so that what differs can be seen.
+ * How a text looks on a terminal: composed and decomposed forms alike, compatibility
+ * forms as what they stand for (`ⅼ` U+217C as `l`, `․` U+2024 as `.`, a no-break or hair
+ * space as a space), Cyrillic, Greek and Armenian letters drawn like Latin ones as those
+ * (`х` as `x`), and characters that show as nothing gone. Two texts that differ but look
+ * alike are shown escaped (toEscapedLine), so that what differs can be seen.
  */
 export function looksOnScreen(text: string): string {
   // What shows as nothing is escaped by toDisplayText, so visible: the forms are left.
-  return toDisplayText(text).normalize('NFC')
+  return skeleton(toDisplayText(text))
 }
+
+/**
+ * Whether a text is not ASCII yet looks as if it were (`ⅼib.so`, `app-1.О.tgz`,
+ * `run.sh` and a hair space): a name so written passes for another on screen even when
+ * that other is not beside it. Shown escaped. A name in another script (`отчёт.txt`)
+ * does not look like ASCII and is shown as it is.
+ */
+export function posesAsAscii(text: string): boolean {
+  return /[^\x20-\x7e]/.test(text) && /^[\x20-\x7e]*$/.test(skeleton(text))
+}
+
+function skeleton(text: string): string {
+  return text.normalize('NFKC').replace(LOOK_ALIKE, (ch) => LATIN_LOOK[ch] ?? ch)
+}
+
+// Letters of other scripts drawn as a Latin letter is, in common fonts: Cyrillic, Greek,
+// Armenian, and Latin's own dotless i; each pair the letter and the one it looks like.
+const LATIN_LOOK: Readonly<Record<string, string>> = Object.fromEntries(
+  [
+    'аa еe оo рp сc уy хx ѕs іi јj ԁd ԛq ԝw һh ӏl АA ВB ЕE КK МM НH ОO РP СC ТT ХX УY ЅS ІI ЈJ ԚQ ԜW ӀI',
+    'οo νv αa ρp ιi κk ΑA ΒB ΕE ΖZ ΗH ΙI ΚK ΜM ΝN ΟO ΡP ΤT ΥY ΧX',
+    'օo սu հh ıi',
+  ]
+    .flatMap((pairs) => pairs.split(' '))
+    .map((pair) => [pair.slice(0, 1), pair.slice(1)]),
+)
+const LOOK_ALIKE = new RegExp(`[${Object.keys(LATIN_LOOK).join('')}]`, 'gu')
 
 /**
  * Whether a word of `text` mixes Latin letters with Cyrillic, Greek, Armenian or Cherokee

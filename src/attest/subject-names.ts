@@ -1,5 +1,11 @@
 import { firstFew } from '../first-few.js'
-import { lookAlikes, mixesScripts, toDisplayText, toEscapedLine } from '../file-names.js'
+import {
+  lookAlikes,
+  mixesScripts,
+  posesAsAscii,
+  toDisplayText,
+  toEscapedLine,
+} from '../file-names.js'
 
 /**
  * Subject names as a person reads them: escaped where two would look alike (`é` composed
@@ -9,7 +15,9 @@ import { lookAlikes, mixesScripts, toDisplayText, toEscapedLine } from '../file-
 export function subjectNamesShown(names: readonly string[]): (name: string) => string {
   const alike = lookAlikes(names)
   return (name) =>
-    alike.has(name) || mixesScripts(name) ? toEscapedLine(name) : toDisplayText(name)
+    alike.has(name) || mixesScripts(name) || posesAsAscii(name)
+      ? toEscapedLine(name)
+      : toDisplayText(name)
 }
 
 /**

@@ -4,6 +4,7 @@ import {
   looksOnScreen,
   lookAlikes,
   mixesScripts,
+  posesAsAscii,
   showAlike,
   toDisplayLine,
   toDisplayText,
@@ -56,7 +57,9 @@ export function namesShown(report: DiffReport): (name: string) => string {
     ]),
   )
   return (name) =>
-    alike.has(name) || mixesScripts(name) ? toEscapedLine(name) : toDisplayText(name)
+    alike.has(name) || mixesScripts(name) || posesAsAscii(name)
+      ? toEscapedLine(name)
+      : toDisplayText(name)
 }
 
 function renderItem(

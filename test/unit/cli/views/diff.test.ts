@@ -352,6 +352,43 @@ describe('names and values that would show alike', () => {
     )
   })
 
+  it('shows a name that passes for ASCII escaped, alone or beside the name it mimics', () => {
+    // An ASCII name and the same with one character drawn alike: another script's
+    // letter, a compatibility form, another space.
+    const looks: [string, string][] = [
+      ['x', '\u0445'],
+      ['a', '\u0430'],
+      ['O', '\u041e'],
+      ['o', '\u03bf'],
+      ['l', '\u217c'],
+      ['.', '\u2024'],
+      [' ', '\u00a0'],
+      [' ', '\u200a'],
+      ['1', '\uff11'],
+    ]
+    const ascii = fc.string({ unit: fc.constantFrom('a', 'b', '-', '.', '1', 'z'), maxLength: 6 })
+    fc.assert(
+      fc.property(ascii, fc.constantFrom(...looks), ascii, (head, [plain, look], tail) => {
+        const [x, y] = [`${head}${plain}${tail}`, `${head}${look}${tail}`]
+        const lines = renderDiffText(report(x, y), false).split('\n')
+        // The name that only B holds, and both sides of the rename, say what they are.
+        const hex = `\\u{${(look.codePointAt(0) ?? 0).toString(16)}}`
+        expect(lines.some((l) => l === `t/${head}${hex}${tail}  only in B`)).toBe(true)
+        const field = lines.find((l) => l.startsWith('  renamed: ')) ?? ''
+        expect(field.split(' → ')[1]).toBe(`${head}${hex}${tail}`)
+        // Alone, with nothing it mimics beside it, too.
+        const alone = renderDiffText(
+          { ...report(x, y), items: report(x, y).items.slice(1, 2) },
+          false,
+        )
+        expect(alone).toContain(`t/${head}${hex}${tail}`)
+      }),
+    )
+    // A name in another script is not taken for ASCII: shown as it is.
+    for (const name of ['отчёт.txt', 'αβγ.txt', 'données.csv'])
+      expect(renderDiffText(report(name, 'x'), false)).toContain(`t/${name}  only in A`)
+  })
+
   it('shows a name that mixes Latin letters with look-alikes of another script escaped', () => {
     // `pаyload` with a Cyrillic а beside `payload`: one letter of another script.
     const lines = renderDiffText(report('payload', 'p\u0430yload'), false)
