@@ -30,7 +30,7 @@ export function normalizeCommand(
     )
     .option(
       '--canonical',
-      "rewrite every tar and zip in reproof's own layout (tar.gz recompressed) even when no field needs changing: the same members and metadata give the same bytes, whoever wrote them (what reproof build --normalize does to copies that still differ); the writer's bytes are lost",
+      "rewrite every tar and zip in reproof's own layout (tar.gz recompressed) even when no field needs changing: the same members and metadata give the same bytes, whoever wrote them (a zip's compressed data and its text bit are copied, not remade: zips the same only where those are) (what reproof build --normalize does to copies that still differ); the writer's bytes are lost",
     )
     .option(
       '--drop-build-host',

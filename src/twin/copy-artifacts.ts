@@ -82,7 +82,33 @@ async function checkTarget(outDir: string, name: string): Promise<string> {
     resolved?.kind === 'inside' || resolved?.kind === 'dangling'
       ? Buffer.from(resolved.path)
       : Buffer.from(outDir)
+  // A directory where the copy goes, or a file where its directory would be: found
+  // here, before the first copy, not after some artifacts had replaced those there.
+  const inTheWay =
+    (await kindAt(toFsPath(outDir, name), fs.lstat)) === 'directory'
+      ? 'a directory is where it would go'
+      : ['file', 'not-directory'].includes(await kindAt(directory, fs.stat))
+        ? 'a file is where its directory would be'
+        : undefined
+  if (inTheWay !== undefined)
+    throw new ReproofError(
+      'E_INPUT',
+      `--out-dir ${toDisplayText(outDir)}: artifact ${toDisplayText(name)} cannot be copied there: ${inTheWay}; nothing was copied`,
+      { path: toDisplayText(name) },
+    )
   return Buffer.concat([directory, Buffer.from('/'), toNameBytes(path.posix.basename(name))])
     .toString('latin1')
     .replace(/\/+/g, '/')
+}
+
+/** What is at a path: a directory, a file (anything else), nothing, or a file on the way to it. */
+async function kindAt(
+  at: string | Buffer,
+  stat: (p: string | Buffer) => Promise<{ isDirectory: () => boolean }>,
+): Promise<'directory' | 'file' | 'none' | 'not-directory'> {
+  try {
+    return (await stat(at)).isDirectory() ? 'directory' : 'file'
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOTDIR' ? 'not-directory' : 'none'
+  }
 }

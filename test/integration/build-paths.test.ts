@@ -289,6 +289,32 @@ describe('globs stay inside the build root', () => {
     expect(listDir(elsewhere)).toEqual([])
     expect(listDir(outDir)).toEqual(['bin'])
   })
+
+  it('refuses a directory where an artifact goes, or a file where its directory would be, copying nothing', async () => {
+    const source = copyFixture('hello-c')
+    for (const [inTheWay, why] of [
+      ['b', 'a directory is where it would go'],
+      ['sub', 'a file is where its directory would be'],
+    ] as const) {
+      const outDir = makeTemp()
+      if (inTheWay === 'b') fs.mkdirSync(path.join(outDir, 'b'))
+      else fs.writeFileSync(path.join(outDir, 'sub'), 'an older file\n')
+      const { code, stderr } = await shellBuild(
+        source,
+        ['a', 'b', 'sub/c'],
+        'echo a > a && echo b > b && mkdir sub && echo c > sub/c',
+        ['--json', '--out-dir', outDir],
+      )
+      expect(code, inTheWay).toBe(2)
+      expect(stderr.trim()).toMatch(
+        new RegExp(
+          `^reproof: --out-dir ${outDir}: artifact (b|sub/c) cannot be copied there: ${why}; nothing was copied$`,
+        ),
+      )
+      // Not `a`, copied before the one in the way was met.
+      expect(fs.existsSync(path.join(outDir, 'a')), inTheWay).toBe(false)
+    }
+  })
 })
 
 describe('names are bytes', () => {
