@@ -133,7 +133,7 @@ export async function normalizeZip<T>(
     const centralStart = (zip as unknown as { readEntryCursor: number }).readEntryCursor
     const members = await readMembers(zip, budget, where)
     refuseCentralGap(fd, zip, centralStart, where)
-    refuseUnlisted(members, fd, where)
+    refuseUnlisted(members, fd, centralStart, where)
     const locals = refuseGaps(members, fd, centralStart, where)
     const signed = signatureOf(members, fd, centralStart)
     if (signed !== undefined && rules.mode === 'ship') {
@@ -353,13 +353,19 @@ const CODE_PAGE_HOSTS = new Set([0, 6, 10, 11, 14])
  * host that made it (a DOS code page: a stable header says Unix, and unzip would then
  * read the same bytes as another name).
  */
-function refuseUnlisted(members: readonly Member[], fd: ZipInput, where: string): void {
-  // A loop, not Math.min(...): 200,000 arguments overflowed the stack.
-  let first = Infinity
+function refuseUnlisted(
+  members: readonly Member[],
+  fd: ZipInput,
+  centralStart: number,
+  where: string,
+): void {
+  // A loop, not Math.min(...): 200,000 arguments overflowed the stack. With no member,
+  // what lies before the central directory: a member a streaming reader finds there.
+  let first = members.length > 0 ? Infinity : centralStart
   for (const m of members) first = Math.min(first, m.entry.relativeOffsetOfLocalHeader)
   // The offsets count from the zip's start, or from the file's, after a kept prefix.
   const held = fd.base === 0 ? fd.prefix.length : 0
-  if (members.length > 0 && first > held)
+  if (first > held)
     throw new ReproofError(
       'E_INPUT',
       `${where}: its first ${first - held} bytes (after any prefix reproof keeps) belong to no member its central directory lists: a zip appended to another, or a stub reproof cannot keep; streaming readers see other members there`,
@@ -467,16 +473,15 @@ function refuseCentralGap(
     locator.readUInt32LE(0) === 0x07064b50
   ) {
     const record = Number(locator.readBigUInt64LE(8))
-    const head = Buffer.alloc(12)
+    const wide = Buffer.alloc(56)
     if (
-      fd.read(head, 0, 12, record) === 12 &&
-      head.readUInt32LE(0) === 0x06064b50 &&
-      record + 12 + Number(head.readBigUInt64LE(4)) === end - 20
+      fd.read(wide, 0, 56, record) === 56 &&
+      wide.readUInt32LE(0) === 0x06064b50 &&
+      record + 12 + Number(wide.readBigUInt64LE(4)) === end - 20
     ) {
       expected = record
-      const sizeField = Buffer.alloc(8)
-      if (size === 0xffffffff && fd.read(sizeField, 0, 8, record + 40) === 8)
-        size = Number(sizeField.readBigUInt64LE(0))
+      refuseEndRecordsApart(record22, wide, where)
+      size = Number(wide.readBigUInt64LE(40))
     }
   }
   // The disk fields (this disk, the central directory's disk) and the entries on this
@@ -507,6 +512,53 @@ function refuseCentralGap(
     throw new ReproofError(
       'E_INPUT',
       `${where}: ${expected - centralEnd} bytes between the central directory and its end record, at byte ${centralEnd}; refused`,
+      { path: where },
+    )
+}
+
+/**
+ * A zip64 end record and the end record after it must say the same (where the end
+ * record's field is not the all-ones mark that sends readers to the zip64 one): unzip
+ * and Java's ZipFile read the end record's, yauzl and Python's zipfile the zip64 one's
+ * count, offset or size, and would read different archives. A rewrite would make them
+ * agree, and a damaged zip look whole.
+ */
+function refuseEndRecordsApart(record22: Buffer, wide: Buffer, where: string): void {
+  const fields: [string, number, number, number][] = [
+    ['this disk', record22.readUInt16LE(4), wide.readUInt32LE(16), 0xffff],
+    ["the central directory's disk", record22.readUInt16LE(6), wide.readUInt32LE(20), 0xffff],
+    [
+      'the entries on this disk',
+      record22.readUInt16LE(8),
+      Number(wide.readBigUInt64LE(24)),
+      0xffff,
+    ],
+    ['the entries in all', record22.readUInt16LE(10), Number(wide.readBigUInt64LE(32)), 0xffff],
+    [
+      "the central directory's size",
+      record22.readUInt32LE(12),
+      Number(wide.readBigUInt64LE(40)),
+      0xffffffff,
+    ],
+    [
+      "the central directory's offset",
+      record22.readUInt32LE(16),
+      Number(wide.readBigUInt64LE(48)),
+      0xffffffff,
+    ],
+  ]
+  const [disk, centralDisk, onDisk, all] = fields.map(([, , zip64]) => zip64)
+  if (disk !== 0 || centralDisk !== 0 || onDisk !== all)
+    throw new ReproofError(
+      'E_INPUT',
+      `${where}: its zip64 end record names disk ${disk}, the central directory on disk ${centralDisk}, ${onDisk} of ${all} entries on this disk: a split or spanned zip, or a damaged one; refused`,
+      { path: where },
+    )
+  const apart = fields.find(([, classic, zip64, mark]) => classic !== mark && classic !== zip64)
+  if (apart !== undefined)
+    throw new ReproofError(
+      'E_INPUT',
+      `${where}: its end record and its zip64 end record disagree on ${apart[0]} (${apart[1]} against ${apart[2]}): readers that go by one or the other read different archives; refused`,
       { path: where },
     )
 }
@@ -1041,11 +1093,20 @@ function digestNamedBy(job: ZipJob, member: Member, bytes: Buffer): string | und
 }
 
 /**
- * What a member's content says when unwrapped once: a gzip member (SHA256SUMS.gz)
- * decompressed, and the base64 payload of a DSSE envelope or an in-toto bundle (whose
- * statement names its subjects by digest) decoded. Bounded as the members are.
+ * What a member's content says when unwrapped: a gzip member (SHA256SUMS.gz)
+ * decompressed, the base64 payload of a DSSE envelope or an in-toto bundle (whose
+ * statement names its subjects by digest) decoded, and the members of a zip (a sibling
+ * jar's deflated SHA256SUMS, whose raw bytes show no digest) inflated, each unwrapped in
+ * turn, six deep. `unread` where a zip's members cannot all be read here (zip64, a
+ * method other than store or deflate, past the bounds): what it holds is not known.
+ * Bounded as the members are, and by `room` bytes in all.
  */
-function unwrapped(name: string, bytes: Buffer): { name: string; bytes: Buffer }[] {
+function unwrapped(
+  name: string,
+  bytes: Buffer,
+  room: number,
+  depth = 0,
+): { name: string; bytes: Buffer }[] | 'unread' {
   const out: { name: string; bytes: Buffer }[] = []
   if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
     try {
@@ -1058,8 +1119,70 @@ function unwrapped(name: string, bytes: Buffer): { name: string; bytes: Buffer }
     for (const match of bytes.toString('latin1').matchAll(/"payload"\s*:\s*"([A-Za-z0-9+/_=-]+)"/g))
       out.push({ name, bytes: Buffer.from(match[1] ?? '', 'base64') })
   }
+  if (bytes.subarray(0, 4).equals(LOCAL_HEADER)) {
+    if (depth >= 6) return 'unread'
+    const members = zipMembersForSearch(bytes, room)
+    if (members === 'unread') return 'unread'
+    // No zip at all (a member that only starts as one): its raw bytes were searched.
+    for (const member of members) {
+      room -= member.bytes.length
+      const inner = unwrapped(`${name}!${member.name}`, member.bytes, room, depth + 1)
+      if (inner === 'unread' || room < 0) return 'unread'
+      out.push({ name: `${name}!${member.name}`, bytes: member.bytes }, ...inner)
+      for (const x of inner) room -= x.bytes.length
+    }
+  }
   return out
 }
+
+/**
+ * The files of a zip held in memory, read from its central directory and inflated, for
+ * the digest search only (the archive's own check reads it fully); `unread` at the first
+ * that cannot be read, or past `room` bytes in all; none where there is no central
+ * directory to read (a member that only starts as a zip, which is left as it is).
+ */
+function zipMembersForSearch(
+  bytes: Buffer,
+  room: number,
+): { name: string; bytes: Buffer }[] | 'unread' {
+  const end = bytes.lastIndexOf(END_RECORD)
+  if (end === -1 || end + 22 > bytes.length) return []
+  const count = bytes.readUInt16LE(end + 10)
+  let at = bytes.readUInt32LE(end + 16)
+  if (count === 0xffff || at === 0xffffffff) return 'unread'
+  if (count > 0 && (at + 4 > bytes.length || bytes.readUInt32LE(at) !== 0x02014b50)) return []
+  const out: { name: string; bytes: Buffer }[] = []
+  for (let i = 0; i < count; i++) {
+    if (at + 46 > bytes.length || bytes.readUInt32LE(at) !== 0x02014b50) return 'unread'
+    const [method, compressed, size] = [
+      bytes.readUInt16LE(at + 10),
+      bytes.readUInt32LE(at + 20),
+      bytes.readUInt32LE(at + 24),
+    ]
+    const nameLength = bytes.readUInt16LE(at + 28)
+    const name = bytes.toString('latin1', at + 46, at + 46 + nameLength)
+    const local = bytes.readUInt32LE(at + 42)
+    at += 46 + nameLength + bytes.readUInt16LE(at + 30) + bytes.readUInt16LE(at + 32)
+    if (size === 0 || name.endsWith('/')) continue
+    if (size > Math.min(DIGEST_SCAN_MEMBER, room) || (method !== 0 && method !== 8)) return 'unread'
+    if (local + 30 > bytes.length || !bytes.subarray(local, local + 4).equals(LOCAL_HEADER))
+      return 'unread'
+    const start = local + 30 + bytes.readUInt16LE(local + 26) + bytes.readUInt16LE(local + 28)
+    const data = bytes.subarray(start, start + compressed)
+    if (data.length !== compressed) return 'unread'
+    try {
+      const inflated =
+        method === 0 ? data : zlib.inflateRawSync(data, { maxOutputLength: size + 1 })
+      out.push({ name, bytes: inflated })
+      room -= inflated.length
+    } catch {
+      return 'unread'
+    }
+  }
+  return out
+}
+
+const END_RECORD = Buffer.from([0x50, 0x4b, 5, 6])
 
 // bzip2, xz, lzip, Zstandard, 7z: the magic numbers of compressed data searched no further.
 const UNREAD_COMPRESSION = [
@@ -1103,7 +1226,8 @@ function smallContents(job: ZipJob): { name: string; bytes: Buffer }[] | 'too-mu
       // Compressed in a form not read here (a SHA256SUMS.xz): what it holds is not known.
       if (UNREAD_COMPRESSION.some((magic) => bytes.subarray(0, magic.length).equals(magic)))
         return 'too-much'
-      const inside = unwrapped(m.name, bytes)
+      const inside = unwrapped(m.name, bytes, DIGEST_SCAN_TOTAL - total - bytes.length)
+      if (inside === 'unread') return 'too-much'
       for (const x of inside) total += x.bytes.length
       out.push({ name: m.name, bytes }, ...inside)
     } catch {

@@ -2695,6 +2695,41 @@ PY`,
     sh(dir, 'printf x | zip -q -X -fz z64.zip -')
     const z64 = await normalize(dir, ['z64.zip', '-o', 'z64.out'])
     expect(z64.code, z64.stderr).toBe(0)
+    // Its two end records apart (Python's zipfile reads the zip64 one's size, unzip the
+    // other's count): readers see other members. And a member before an empty
+    // directory, which streaming readers find and a rewrite would drop.
+    sh(
+      dir,
+      `python3 - <<'PY'
+import struct
+data = bytearray(open('z64.zip', 'rb').read())
+loc = data.rfind(b'PK\\x06\\x07')
+rec = struct.unpack('<Q', data[loc + 8:loc + 16])[0]
+size = struct.unpack('<Q', data[rec + 40:rec + 48])[0]
+apart = bytearray(data); struct.pack_into('<Q', apart, rec + 40, size + 10)
+end = data.rfind(b'PK\\x05\\x06')
+struct.pack_into('<I', apart, end + 12, size)
+open('apart.zip', 'wb').write(bytes(apart))
+member = data[:data.find(b'PK\\x01\\x02')]
+open('hidden.zip', 'wb').write(bytes(member) + struct.pack('<IHHHHIIH', 0x06054b50, 0, 0, 0, 0, 0, len(member), 0))
+PY`,
+    )
+    for (const [file, message] of [
+      [
+        'apart.zip',
+        /apart\.zip: its end record and its zip64 end record disagree on the central directory's size/,
+      ],
+      [
+        'hidden.zip',
+        /hidden\.zip: its first \d+ bytes .*belong to no member its central directory lists/,
+      ],
+    ] as const)
+      for (const flags of [[], ['--canonical']]) {
+        const run = await normalize(dir, [file, ...flags, '-o', `${file}.out`])
+        expect(run.code, file).toBe(2)
+        expect(run.stderr).toMatch(message)
+        expect(fs.existsSync(path.join(dir, `${file}.out`))).toBe(false)
+      }
   })
 
   it('refuses a zip with bytes before its first member that it cannot keep, and a name in a DOS code page', async () => {
@@ -2799,13 +2834,29 @@ outer('sums.zip', [('app.jar', inner), ('SHA256SUMS.gz', gzip.compress(f'{digest
 outer('cas.zip', [('blobs/sha256/' + digest, inner)])
 outer('sig.zip', [('lib/app.jar', inner), ('signatures/app.jar.asc', 'signature')])
 outer('plain.zip', [('lib/app.jar', inner), ('README', 'nothing pins it')])
+# The list inside a sibling zip, deflated there: its raw bytes show no digest.
+sibling = io.BytesIO()
+with zipfile.ZipFile(sibling, 'w', zipfile.ZIP_DEFLATED) as z:
+    z.writestr(zipfile.ZipInfo('SHA256SUMS', (2020, 1, 1, 0, 0, 0)), f'{digest}  lib/app.jar\\n' * 3, zipfile.ZIP_DEFLATED)
+with zipfile.ZipFile('sibling.zip', 'w', zipfile.ZIP_STORED) as z:
+    for n, b in [('lib/app.jar', inner), ('meta/checksums.zip', sibling.getvalue())]:
+        z.writestr(zipfile.ZipInfo(n, (2020, 1, 1, 0, 0, 0)), b)
 # Lists compressed in a form normalize does not read: what they hold is not known.
 sums = ''.join(f'{i:064x}  other{i}\\n' for i in range(50)) + f'{digest}  app.jar\\n'
 outer('bz2.zip', [('app.jar', inner), ('SUMS.bz2', bz2.compress(sums.encode()))])
 outer('xz.zip', [('app.jar', inner), ('SUMS.xz', lzma.compress(sums.encode()))])
 PY`,
     )
-    const zips = ['dsse.zip', 'sums.zip', 'cas.zip', 'sig.zip', 'plain.zip', 'bz2.zip', 'xz.zip']
+    const zips = [
+      'dsse.zip',
+      'sums.zip',
+      'cas.zip',
+      'sig.zip',
+      'plain.zip',
+      'bz2.zip',
+      'xz.zip',
+      'sibling.zip',
+    ]
     fs.mkdirSync(path.join(dir, 'out'))
     const run = await normalize(dir, [...zips, '-o', 'out'])
     expect(run.code, run.stderr).toBe(0)
@@ -2820,7 +2871,10 @@ PY`,
     )
     // Nothing pins it: normalized.
     expect(said[4]).toMatch(/1 nested archive normalized: lib\/app\.jar/)
-    for (const text of said.slice(5))
+    expect(said[7]).toContain(
+      'nested lib/app.jar: left as it is, meta/checksums.zip!SHA256SUMS holds its digest',
+    )
+    for (const text of said.slice(5, 7))
       expect(text).toMatch(
         /nested app\.jar: left as it is, the archive holds members reproof does not search for a list of its digests \(.*bzip2, xz/,
       )
@@ -2837,6 +2891,7 @@ PY`,
     expect(inner('sig.zip', 'lib/app.jar')).toBe(pinned)
     expect(inner('bz2.zip', 'app.jar')).toBe(pinned)
     expect(inner('xz.zip', 'app.jar')).toBe(pinned)
+    expect(inner('sibling.zip', 'lib/app.jar')).toBe(pinned)
     expect(inner('plain.zip', 'lib/app.jar')).not.toBe(pinned)
   })
 
