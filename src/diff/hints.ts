@@ -455,7 +455,7 @@ function movedPathEvidence(
 export function causesBetween(
   a: string,
   b: string,
-  context?: Pick<HintContext, 'roots'>,
+  context?: Pick<HintContext, 'roots'> & Partial<Pick<HintContext, 'timeWindows'>>,
 ): ('build-path' | 'timestamp')[] | undefined {
   if (a === b) return []
   // The two build roots known (a twin build's): one put for the other is a build path,
@@ -486,8 +486,15 @@ export function causesBetween(
   if (moved === b) return causes
   // `__TIME__` on its own: a clock time and nothing else.
   if (CLOCK_ONLY.test(moved) && CLOCK_ONLY.test(b)) return [...causes, 'timestamp']
+  // A written time that could be when a build ran: from 1980 to the end of the window
+  // (two years from now without one). `2025-01-01` put for `2099-12-31` is an expiry
+  // moved, not a build's time.
+  const latest =
+    Math.max(...(context?.timeWindows?.map(([, to]) => to) ?? [Date.now() / 1000 + 2 * YEAR])) + DAY
   const masked = (text: string): string | undefined => {
-    const times = findTimes(text).filter((t) => t.written === true)
+    const times = findTimes(text).filter(
+      (t) => t.written === true && t.seconds >= DOS_EPOCH - DAY && t.seconds <= latest,
+    )
     if (times.length === 0) return undefined
     // A date, and the clock time that follows it after a space (`__DATE__ " " __TIME__`).
     return times.reduce(

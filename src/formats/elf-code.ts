@@ -135,7 +135,17 @@ export function compareCode(
     offset: -1,
     placeless: true,
   }))
-  if (sameCodeBytes(a, b, fa, fb)) return { changed: loader, unlisted: 0, incomplete: false }
+  // The symbols a GOT slot or a pointer is bound to (`-fno-plt`, `fp = system`): the code
+  // that reads the slot is the same bytes whichever fills it.
+  if (fa !== undefined && fb !== undefined)
+    loader.push(
+      ...oneSided('symbols the dynamic relocations bind', '.rela.dyn', [
+        dynamicBindings(a, fa),
+        dynamicBindings(b, fb),
+      ]),
+    )
+  if (sameCodeBytes(a, b, fa, fb))
+    return { changed: [...loader, ...zeroedSections(fa, fb)], unlisted: 0, incomplete: false }
   const [x, y] = [side(a, fa), side(b, fb)]
   // Without section tables the code cannot be found, so it was not compared.
   if (x === undefined || y === undefined) return { changed: loader, unlisted: 0, incomplete: true }
@@ -151,14 +161,10 @@ export function compareCode(
   // (the same slot, bound to another name).
   const imports = (s: Side): string[] =>
     s.byAddress.filter((t) => t.index === -1 && t.name.endsWith('@plt')).map((t) => t.name)
-  const calls = onlyEachSide(imports(x), imports(y), 4)
-  if (calls !== undefined)
-    changed.push({
-      name: `functions called through the PLT (A only: ${calls.a.join(', ') || 'none'}; B only: ${calls.b.join(', ') || 'none'})`,
-      section: '.rela.plt',
-      offset: -1,
-      placeless: true,
-    })
+  changed.push(
+    ...oneSided('functions called through the PLT', '.rela.plt', [imports(x), imports(y)]),
+  )
+
   const named = x.symbols.length > 0 && y.symbols.length > 0
   const units = named ? pairUnits(x, y, codeUnits) : sectionUnits(x, y)
   for (const unit of units) {
@@ -174,6 +180,13 @@ export function compareCode(
       const change = compareData(pair, unit)
       if (change !== undefined) changed.push(change)
     }
+  // What takes no bytes in the file (.bss, .tbss) is its size alone: a buffer shrunk from
+  // 4096 bytes to 8 changes no byte of the file, only what the program may write there.
+  const zeroed = named
+    ? pairUnits(x, y, zeroedUnits)
+    : sectionUnits(x, y, (t) => t.type === SHT_NOBITS && (t.flags & SHF_ALLOC) !== 0)
+  for (const unit of zeroed)
+    if (unit.a?.size === undefined || unit.a.size !== unit.b?.size) changed.push(changeOf(unit)(-1))
   return {
     changed: changed.slice(0, MAX_LISTED),
     unlisted: Math.max(0, changed.length - MAX_LISTED),
@@ -255,7 +268,6 @@ function pltEntries(bytes: Buffer, file: ElfFile): ElfSymbol[] {
   const { u32 } = fieldReaders(bytes, wide, little)
   const rela = relocations.type === SHT_RELA
   const entry = (rela ? 3 : 2) * (wide ? 8 : 4)
-  const symbolSize = wide ? 24 : 16
   const first = sec === undefined ? 1 : 0
   const count = Math.min(
     Math.floor(relocations.size / entry),
@@ -265,21 +277,8 @@ function pltEntries(bytes: Buffer, file: ElfFile): ElfSymbol[] {
   for (let i = 0; i < count && i < MAX_RELOCATIONS; i++) {
     const at = relocations.offset + i * entry + (wide ? 8 : 4)
     const index = wide ? u32(at + (little ? 4 : 0)) : u32(at) >>> 8
-    const symbolAt = dynsym.offset + index * symbolSize
-    if (index * symbolSize + 4 > dynsym.size) continue
-    const nameAt = u32(symbolAt)
-    if (nameAt >= dynstr.size) continue
-    const from = dynstr.offset + nameAt
-    const end = bytes.indexOf(0, from)
-    // At most 256 bytes, whether a NUL ends it within .dynstr or not.
-    const name = bytes.toString(
-      'latin1',
-      from,
-      Math.min(
-        end === -1 || end > dynstr.offset + dynstr.size ? dynstr.offset + dynstr.size : end,
-        from + 256,
-      ),
-    )
+    const name = dynamicName(bytes, file, [dynsym, dynstr], index)
+    if (name === undefined) continue
     out.push({
       index: -1,
       name: `${name}@plt`,
@@ -292,6 +291,57 @@ function pltEntries(bytes: Buffer, file: ElfFile): ElfSymbol[] {
     })
   }
   return out
+}
+
+/** The name of a dynamic symbol by its index, at most 256 bytes; undefined past the tables. */
+function dynamicName(
+  bytes: Buffer,
+  file: ElfFile,
+  [dynsym, dynstr]: [ElfSection, ElfSection],
+  index: number,
+): string | undefined {
+  const symbolSize = file.wide ? 24 : 16
+  if (index * symbolSize + 4 > dynsym.size) return undefined
+  const nameAt = fieldReaders(bytes, file.wide, file.little).u32(dynsym.offset + index * symbolSize)
+  if (nameAt >= dynstr.size) return undefined
+  const from = dynstr.offset + nameAt
+  const end = bytes.indexOf(0, from)
+  // At most 256 bytes, whether a NUL ends it within .dynstr or not.
+  return bytes.toString(
+    'latin1',
+    from,
+    Math.min(
+      end === -1 || end > dynstr.offset + dynstr.size ? dynstr.offset + dynstr.size : end,
+      from + 256,
+    ),
+  )
+}
+
+/**
+ * The symbols a linked file's dynamic relocations other than the PLT's bind (a GOT slot
+ * filled with `system`'s address, a function pointer to it), by name. The code that reads
+ * the slot is the same bytes whichever symbol fills it.
+ */
+function dynamicBindings(bytes: Buffer, file: ElfFile): string[] {
+  const named = (name: string): ElfSection | undefined =>
+    file.sections.find((t) => t.name === name && t.type !== SHT_NOBITS)
+  const [dynsym, dynstr] = [named('.dynsym'), named('.dynstr')]
+  if (dynsym === undefined || dynstr === undefined) return []
+  const { wide, little } = file
+  const { u32 } = fieldReaders(bytes, wide, little)
+  const names: string[] = []
+  for (const t of file.sections) {
+    if (t.type !== SHT_RELA && t.type !== SHT_REL) continue
+    if ((t.flags & SHF_ALLOC) === 0 || /^\.rela?\.plt$/.test(t.name)) continue
+    const entry = (t.type === SHT_RELA ? 3 : 2) * (wide ? 8 : 4)
+    for (let i = 0; i < Math.floor(t.size / entry) && names.length < MAX_RELOCATIONS; i++) {
+      const at = t.offset + i * entry + (wide ? 8 : 4)
+      const index = wide ? u32(at + (little ? 4 : 0)) : u32(at) >>> 8
+      const name = index === 0 ? undefined : dynamicName(bytes, file, [dynsym, dynstr], index)
+      if (name !== undefined && name !== '') names.push(name)
+    }
+  }
+  return names
 }
 
 /** A unit of code: where it starts on each side (file offset and load address), its size. */
@@ -391,6 +441,47 @@ const holdsData = (t: ElfSection | undefined): boolean =>
   (t.flags & SHF_ALLOC) !== 0 &&
   (t.flags & SHF_EXECINSTR) === 0 &&
   t.size > 0
+
+/** Names on one side only (a few of each shown), as a change of no one place. */
+function oneSided(what: string, section: string, [p, q]: [string[], string[]]): CodeChange[] {
+  const only = onlyEachSide(p, q, 4)
+  return only === undefined
+    ? []
+    : [
+        {
+          name: `${what} (A only: ${only.a.join(', ') || 'none'}; B only: ${only.b.join(', ') || 'none'})`,
+          section,
+          offset: -1,
+          placeless: true,
+        },
+      ]
+}
+
+/** The sections that take no bytes in the file (.bss), by name, whose sizes differ. */
+function zeroedSections(fa: ElfFile | undefined, fb: ElfFile | undefined): CodeChange[] {
+  const sizes = (f: ElfFile | undefined): Map<string, number> =>
+    new Map(
+      (f?.sections ?? [])
+        .filter((t) => t.type === SHT_NOBITS && (t.flags & SHF_ALLOC) !== 0)
+        .map((t) => [t.name, t.size]),
+    )
+  const [sa, sb] = [sizes(fa), sizes(fb)]
+  return [...new Set([...sa.keys(), ...sb.keys()])]
+    .filter((name) => sa.get(name) !== sb.get(name))
+    .map((name) => ({ name, section: name, offset: -1 }))
+}
+
+/** The objects of a side that take no bytes in the file: each sized one in .bss or .tbss. */
+function zeroedUnits(s: Side): { key: string; name: string; at: Placed }[] {
+  return s.symbols.flatMap((t) => {
+    const section = s.sections.get(t.section)
+    if (t.type !== STT_OBJECT || section?.type !== SHT_NOBITS) return []
+    if ((section.flags & SHF_ALLOC) === 0) return []
+    const at = place(s, t)
+    const name = t.local && t.file !== '' ? `${t.name} (${t.file})` : t.name
+    return at === undefined ? [] : [{ key: symbolKey(t), name, at }]
+  })
+}
 
 /** The data units of a side: each sized object in a section of initialized data. */
 function dataUnits(s: Side): { key: string; name: string; at: Placed }[] {
@@ -523,8 +614,8 @@ function pairUnits(
   return units
 }
 
-/** Executable sections paired by name, each one unit. */
-function sectionUnits(x: Side, y: Side): Unit[] {
+/** Executable sections (or those `kept` names) paired by name, each one unit. */
+function sectionUnits(x: Side, y: Side, kept: (t: ElfSection) => boolean = executable): Unit[] {
   const whole = (s: ElfSection): Placed => ({
     offset: s.offset,
     address: s.address,
@@ -533,7 +624,7 @@ function sectionUnits(x: Side, y: Side): Unit[] {
     within: 0,
   })
   const named = (s: Side): Map<string, ElfSection> =>
-    new Map(s.file.sections.filter(executable).map((t) => [t.name, t]))
+    new Map(s.file.sections.filter(kept).map((t) => [t.name, t]))
   const [nx, ny] = [named(x), named(y)]
   return [...new Set([...nx.keys(), ...ny.keys()])].map((name) => {
     const [a, b] = [nx.get(name), ny.get(name)]

@@ -1020,6 +1020,30 @@ describe('causesBetween', () => {
     ).toBeUndefined()
   })
 
+  it('takes a written time for a build time only where a build could have run: an expiry moved to 2099 is not one', () => {
+    const now = Date.UTC(2026, 11, 7) / 1000
+    const windows: [[number, number], [number, number]] = [
+      [now - 86_400, now],
+      [now - 86_400, now],
+    ]
+    const dated = (when: string): string => `built ${when} here`
+    expect(causesBetween(dated('2026-12-06T10:00:00Z'), dated('2026-12-07T09:00:00Z'))).toEqual([
+      'timestamp',
+    ])
+    // Past the end of the window (two years on without one), or before 1980: a date, not a build's time.
+    for (const [x, y] of [
+      ['2025-01-01T00:00:00Z', '2099-12-31T00:00:00Z'],
+      ['1970-01-01T00:00:00Z', '2026-12-07T09:00:00Z'],
+    ] as const)
+      expect(causesBetween(dated(x), dated(y)), `${x} ${y}`).toBeUndefined()
+    expect(
+      causesBetween(dated('2026-12-06T10:00:00Z'), dated('2027-06-01T00:00:00Z'), {
+        roots: [[], []],
+        timeWindows: windows,
+      }),
+    ).toBeUndefined()
+  })
+
   it('names a build path for the same file under other directories, and nothing for another file', () => {
     fc.assert(
       fc.property(fc.array(part, { minLength: 1, maxLength: 4 }), part, part, (dirs, x, y) => {

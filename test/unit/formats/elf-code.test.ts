@@ -358,6 +358,51 @@ describe('compareCode', () => {
     ).toEqual(['functions called through the PLT (A only: puts@plt; B only: free@plt)'])
   })
 
+  it('names a slot or pointer bound to another symbol, and a zeroed object of another size, though no code byte differs', () => {
+    const d = makeTemp()
+    const build = (dir: string, defines: string, flags: string): Buffer => {
+      fs.mkdirSync(path.join(d, dir))
+      fs.writeFileSync(
+        path.join(d, dir, 'm.c'),
+        `#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n#ifdef POINTER\nint (*const fp)(const char *) = FN;\nint run(const char *c) { return fp(c); }\n#else\nint run(const char *c) { return FN(c); }\n#endif\nchar buf[N];\nint main(int c, char **v) { (void)c; strcpy(buf, v[0]); return run(buf); }\n`,
+      )
+      sh(path.join(d, dir), `gcc -w ${flags} ${defines} -o app m.c`)
+      return read(path.join(d, dir, 'app'))
+    }
+    const names = (a: Buffer, b: Buffer): string[] | undefined =>
+      compareCode(a, b)?.changed.map((c) => c.name)
+    const bound = 'symbols the dynamic relocations bind (A only: puts; B only: system)'
+    // A pointer to puts, then to system; a call through the GOT (-fno-plt) alike.
+    expect(
+      names(
+        build('p1', '-DPOINTER -DFN=puts -DN=64', '-O0'),
+        build('p2', '-DPOINTER -DFN=system -DN=64', '-O0'),
+      ),
+    ).toContain(bound)
+    expect(
+      names(
+        build('g1', '-DFN=puts -DN=64', '-O1 -fno-plt'),
+        build('g2', '-DFN=system -DN=64', '-O1 -fno-plt'),
+      ),
+    ).toContain(bound)
+    // A buffer of 4096 bytes, then of 8: .bss takes no byte of the file.
+    expect(
+      names(build('b1', '-DFN=puts -DN=4096', '-O1'), build('b2', '-DFN=puts -DN=8', '-O1')),
+    ).toContain('buf')
+    // Of 2048, where every code byte stays the same (the section starts where it did).
+    const b3 = build('b3', '-DFN=puts -DN=2048', '-O1')
+    expect(names(read(path.join(d, 'b1/app')), b3)).toEqual(['.bss'])
+    // Stripped, by the section's size.
+    sh(d, 'strip -o b1/stripped b1/app && strip -o b2/stripped b2/app')
+    expect(names(read(path.join(d, 'b1/stripped')), read(path.join(d, 'b2/stripped')))).toContain(
+      '.bss',
+    )
+    // And the same program twice: nothing.
+    expect(
+      names(build('s1', '-DFN=puts -DN=64', '-O1'), build('s2', '-DFN=puts -DN=64', '-O1')),
+    ).toEqual([])
+  })
+
   it('names a changed function of an object file, and one that only one side has', () => {
     const d = makeTemp()
     const write = (name: string, code: string): void => {
