@@ -1273,7 +1273,7 @@ function codeHints(a: Buffer, b: Buffer, context: HintContext): Hint[] {
           {
             cause: 'unexplained',
             evidence:
-              'the code was not compared in full (a section table is missing, or it differs in more places than the comparison reads): it may have changed beyond what the cause named explains',
+              'the code was not compared in full (a section table is missing, it has more symbols and relocations than are compared, 60,000, or it differs in more places than the comparison reads): it may have changed beyond what the cause named explains',
             fix: UNEXPLAINED_FIX,
           },
         ]

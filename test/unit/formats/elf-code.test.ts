@@ -403,6 +403,27 @@ describe('compareCode', () => {
     ).toEqual([])
   })
 
+  it('says a file with more symbols and relocations than it compares was not compared in full, rather than use unbounded memory', () => {
+    const d = makeTemp()
+    // Assembled: each function a symbol and a relocation; the last one's code differs.
+    const objects = (functions: number): [Buffer, Buffer] =>
+      ([1, 2] as const).map((last) => {
+        const lines = Array.from(
+          { length: functions },
+          (_, i) =>
+            `.globl f${i}\nf${i}: movl where(%rip), %eax\naddl $${i === functions - 1 ? last : 0}, %eax\nret\n`,
+        )
+        const source = path.join(d, `${functions}-${last}.s`)
+        fs.writeFileSync(source, `.text\n${lines.join('')}.data\nwhere: .long 0\n`)
+        sh(d, `as -o ${source}.o ${source}`)
+        return read(`${source}.o`)
+      }) as [Buffer, Buffer]
+    expect(compareCode(...objects(31_000))?.incomplete).toBe(true)
+    const compared = compareCode(...objects(2_000))
+    expect(compared?.incomplete).toBe(false)
+    expect(compared?.changed.map((c) => c.name)).toEqual(['f1999'])
+  })
+
   it('names a changed function of an object file, and one that only one side has', () => {
     const d = makeTemp()
     const write = (name: string, code: string): void => {
