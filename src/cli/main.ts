@@ -139,6 +139,9 @@ export function reportCrash(err: unknown, argv: readonly string[]): number {
   return reportError(err, processStreams(), wantsJson(argv))
 }
 
+// What commander puts on a line of its own after an unknown command or option.
+const SUGGESTION = '\n(Did you mean '
+
 // Option descriptions wrap in what the terminal leaves beside them, down to 20 columns
 // (commander's default gives up below 40, which on an 80-column terminal is always).
 const HELP = { minWidthToWrap: 20 }
@@ -151,8 +154,13 @@ function output(streams: Streams) {
     writeOut: (s: string) => streams.stdout.write(s),
     writeErr: (s: string) => streams.stderr.write(s),
     // A usage error begins as every other error does, `reproof: `, not commander's `error: `.
+    // Its own line breaks (a suggestion after the error) kept; any in an argument escaped.
     outputError: (s: string, write: (s: string) => void) => {
-      write(toDisplayText(s.replace(/^error: /, 'reproof: ')).replace(/\\n/g, '\n'))
+      const lines = s
+        .replace(/^error: /, 'reproof: ')
+        .replace(/\n$/, '')
+        .split(SUGGESTION)
+      write(`${lines.map(toDisplayText).join(SUGGESTION)}\n`)
     },
     getOutHelpWidth: () => width(streams.stdout),
     getErrHelpWidth: () => width(streams.stderr),

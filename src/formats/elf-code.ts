@@ -140,13 +140,7 @@ export function compareCode(
   }))
   // The symbols a GOT slot or a pointer is bound to (`-fno-plt`, `fp = system`): the code
   // that reads the slot is the same bytes whichever fills it.
-  if (fa !== undefined && fb !== undefined)
-    loader.push(
-      ...oneSided('symbols the dynamic relocations bind', '.rela.dyn', [
-        dynamicBindings(a, fa),
-        dynamicBindings(b, fb),
-      ]),
-    )
+  if (fa !== undefined && fb !== undefined) loader.push(...boundChanges(a, b, fa, fb))
   if (sameCodeBytes(a, b, fa, fb))
     return { changed: [...loader, ...zeroedSections(fa, fb)], unlisted: 0, incomplete: false }
   // Each symbol and relocation read costs a few KiB in the comparison's tables: a file
@@ -335,20 +329,44 @@ function dynamicBindings(bytes: Buffer, file: ElfFile): string[] {
   const [dynsym, dynstr] = [named('.dynsym'), named('.dynstr')]
   if (dynsym === undefined || dynstr === undefined) return []
   const { wide, little } = file
-  const { u32 } = fieldReaders(bytes, wide, little)
-  const names: string[] = []
+  const { u32, word } = fieldReaders(bytes, wide, little)
+  const bound: [number, string][] = []
   for (const t of file.sections) {
     if (t.type !== SHT_RELA && t.type !== SHT_REL) continue
     if ((t.flags & SHF_ALLOC) === 0 || /^\.rela?\.plt$/.test(t.name)) continue
     const entry = (t.type === SHT_RELA ? 3 : 2) * (wide ? 8 : 4)
-    for (let i = 0; i < Math.floor(t.size / entry) && names.length < MAX_RELOCATIONS; i++) {
+    for (let i = 0; i < Math.floor(t.size / entry) && bound.length < MAX_RELOCATIONS; i++) {
       const at = t.offset + i * entry + (wide ? 8 : 4)
       const index = wide ? u32(at + (little ? 4 : 0)) : u32(at) >>> 8
       const name = index === 0 ? undefined : dynamicName(bytes, file, [dynsym, dynstr], index)
-      if (name !== undefined && name !== '') names.push(name)
+      if (name !== undefined && name !== '') bound.push([word(t.offset + i * entry), name])
     }
   }
-  return names
+  // In the order of the slots they fill: two pointers swapped bind the same names.
+  return bound.sort(([p], [q]) => p - q).map(([, name]) => name)
+}
+
+/**
+ * The names a linked file's dynamic relocations bind, as a change when they differ: some
+ * on one side only, or the same ones to slots in another order (a table of two function
+ * pointers swapped). A build in another directory moves the slots, not their order.
+ */
+function boundChanges(a: Buffer, b: Buffer, fa: ElfFile, fb: ElfFile): CodeChange[] {
+  const [p, q] = [dynamicBindings(a, fa), dynamicBindings(b, fb)]
+  const what = 'symbols the dynamic relocations bind'
+  const apart = oneSided(what, '.rela.dyn', [p, q])
+  if (apart.length > 0) return apart
+  const at = p.findIndex((name, i) => name !== q[i])
+  return at === -1
+    ? []
+    : [
+        {
+          name: `${what}, in another order of their slots (slot ${at + 1}: A ${p[at] ?? ''}, B ${q[at] ?? ''})`,
+          section: '.rela.dyn',
+          offset: -1,
+          placeless: true,
+        },
+      ]
 }
 
 /** A unit of code: where it starts on each side (file offset and load address), its size. */

@@ -1197,19 +1197,25 @@ const UNREAD_COMPRESSION = [
 function smallContents(job: ZipJob): { name: string; bytes: Buffer }[] | 'too-much' {
   const out: { name: string; bytes: Buffer }[] = []
   let total = 0
+  // Zips inside: those too large to search, and all.
+  let [large, zips] = [0, 0]
   for (const m of job.members) {
     const { entry } = m
     if (m.type !== 'file') continue
     // A member not searched might hold the digest: fail closed (an SBOM over 4 MiB held
-    // a nested jar's SHA-256, and the jar was rewritten). A zip, a fat jar's library,
-    // holds its text compressed, where no digest is found either way: not searched.
+    // a nested jar's SHA-256, and the jar was rewritten). So might a zip inside too large
+    // to search (a deflated SHA256SUMS in it): one that is the only zip inside pins no
+    // other, any other is not searched (a fat jar with a library over 4 MiB).
     const searchable =
       entry.uncompressedSize <= DIGEST_SCAN_MEMBER &&
       (entry.compressionMethod === 0 || entry.compressionMethod === 8)
     if (!searchable) {
       const local = readLocalHeader(job.fd, entry, job.where)
-      if (startsAsZip(job.fd, entry, local.dataStart)) continue
-      return 'too-much'
+      if (!startsAsZip(job.fd, entry, local.dataStart)) return 'too-much'
+      large++
+      zips++
+      if (zips > 1) return 'too-much'
+      continue
     }
     total += entry.uncompressedSize
     if (total > DIGEST_SCAN_TOTAL) return 'too-much'
@@ -1226,6 +1232,8 @@ function smallContents(job: ZipJob): { name: string; bytes: Buffer }[] | 'too-mu
       // Compressed in a form not read here (a SHA256SUMS.xz): what it holds is not known.
       if (UNREAD_COMPRESSION.some((magic) => bytes.subarray(0, magic.length).equals(magic)))
         return 'too-much'
+      if (bytes.subarray(0, 4).equals(LOCAL_HEADER)) zips++
+      if (large > 0 && zips > 1) return 'too-much'
       const inside = unwrapped(m.name, bytes, DIGEST_SCAN_TOTAL - total - bytes.length)
       if (inside === 'unread') return 'too-much'
       for (const x of inside) total += x.bytes.length

@@ -2841,6 +2841,15 @@ with zipfile.ZipFile(sibling, 'w', zipfile.ZIP_DEFLATED) as z:
 with zipfile.ZipFile('sibling.zip', 'w', zipfile.ZIP_STORED) as z:
     for n, b in [('lib/app.jar', inner), ('meta/checksums.zip', sibling.getvalue())]:
         z.writestr(zipfile.ZipInfo(n, (2020, 1, 1, 0, 0, 0)), b)
+# The same in a sibling zip too large to search (5 MiB of other data beside the list).
+import os
+large = io.BytesIO()
+with zipfile.ZipFile(large, 'w') as z:
+    z.writestr(zipfile.ZipInfo('SHA256SUMS', (2020, 1, 1, 0, 0, 0)), f'{digest}  lib/app.jar\\n', zipfile.ZIP_DEFLATED)
+    z.writestr(zipfile.ZipInfo('data.bin', (2020, 1, 1, 0, 0, 0)), os.urandom(5 * 1024 * 1024))
+with zipfile.ZipFile('large.zip', 'w', zipfile.ZIP_STORED) as z:
+    for n, b in [('lib/app.jar', inner), ('meta/checksums.zip', large.getvalue())]:
+        z.writestr(zipfile.ZipInfo(n, (2020, 1, 1, 0, 0, 0)), b)
 # Lists compressed in a form normalize does not read: what they hold is not known.
 sums = ''.join(f'{i:064x}  other{i}\\n' for i in range(50)) + f'{digest}  app.jar\\n'
 outer('bz2.zip', [('app.jar', inner), ('SUMS.bz2', bz2.compress(sums.encode()))])
@@ -2856,6 +2865,7 @@ PY`,
       'bz2.zip',
       'xz.zip',
       'sibling.zip',
+      'large.zip',
     ]
     fs.mkdirSync(path.join(dir, 'out'))
     const run = await normalize(dir, [...zips, '-o', 'out'])
@@ -2873,6 +2883,9 @@ PY`,
     expect(said[4]).toMatch(/1 nested archive normalized: lib\/app\.jar/)
     expect(said[7]).toContain(
       'nested lib/app.jar: left as it is, meta/checksums.zip!SHA256SUMS holds its digest',
+    )
+    expect(said[8]).toMatch(
+      /nested lib\/app\.jar: left as it is, the archive holds members reproof does not search for a list of its digests/,
     )
     for (const text of said.slice(5, 7))
       expect(text).toMatch(
@@ -2892,6 +2905,7 @@ PY`,
     expect(inner('bz2.zip', 'app.jar')).toBe(pinned)
     expect(inner('xz.zip', 'app.jar')).toBe(pinned)
     expect(inner('sibling.zip', 'lib/app.jar')).toBe(pinned)
+    expect(inner('large.zip', 'lib/app.jar')).toBe(pinned)
     expect(inner('plain.zip', 'lib/app.jar')).not.toBe(pinned)
   })
 

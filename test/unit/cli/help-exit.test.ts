@@ -65,5 +65,16 @@ describe('usage errors', () => {
     expect(code).toBe(2)
     expect(stdout).toBe('')
     expect(stderr).toBe("reproof: unknown option '--x\\x1b[2J'\n")
+    // A line break in an argument cannot start a line of reproof's own; a backslash and
+    // an n stay what they are; commander's suggestion keeps its line.
+    const forged = await run(['diff', 'a', 'b', '--x\nreproof: verified', '--dir=C:\\new'])
+    expect(forged.stderr).toBe("reproof: unknown option '--x\\nreproof: verified'\n")
+    const backslash = await run(['diff', 'a', 'b', '--dir=C:\\new'])
+    expect(backslash.stderr).toBe("reproof: unknown option '--dir=C:\\new'\n")
+    const suggested = await run(['dif'])
+    expect(suggested.stderr.split('\n').slice(0, 2)).toEqual([
+      "reproof: unknown command 'dif'",
+      '(Did you mean diff?)',
+    ])
   })
 })

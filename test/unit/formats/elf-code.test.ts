@@ -385,6 +385,21 @@ describe('compareCode', () => {
         build('g2', '-DFN=system -DN=64', '-O1 -fno-plt'),
       ),
     ).toContain(bound)
+    // Two pointers to puts and system, swapped: the same names bound, to other slots.
+    const swapped = (dir: string, first: string, second: string): Buffer => {
+      fs.mkdirSync(path.join(d, dir))
+      fs.writeFileSync(
+        path.join(d, dir, 't.c'),
+        `#include <stdio.h>\n#include <stdlib.h>\nint (*const table[2])(const char *) = { ${first}, ${second} };\nint main(int c, char **v) { (void)v; return table[c & 1]("x"); }\n`,
+      )
+      sh(path.join(d, dir), 'gcc -w -O2 -o app t.c')
+      return read(path.join(d, dir, 'app'))
+    }
+    const table = swapped('t1', 'puts', 'system')
+    expect(names(table, swapped('t2', 'system', 'puts'))).toEqual([
+      'symbols the dynamic relocations bind, in another order of their slots (slot 1: A puts, B system)',
+    ])
+    expect(names(table, swapped('t3', 'puts', 'system'))).toEqual([])
     // A buffer of 4096 bytes, then of 8: .bss takes no byte of the file.
     expect(
       names(build('b1', '-DFN=puts -DN=4096', '-O1'), build('b2', '-DFN=puts -DN=8', '-O1')),
