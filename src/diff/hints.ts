@@ -1127,6 +1127,13 @@ function fieldHint(f: FieldDifference, add: (hint: Hint) => void, contentDiffers
       evidence,
       fix: 'write a relative PDB path: /PDBALTPATH:%_PDB% (MSVC link), or -ffile-prefix-map (MinGW)',
     })
+  } else if (f.field === 'PDB path') {
+    // Another file's name is another debug file, not another directory.
+    add({
+      cause: 'unexplained',
+      evidence: `the PDB path names another file (${evidence})`,
+      fix: FIX.unexplained,
+    })
   } else if (!contentDiffers && COMPRESSION_FIELDS.includes(f.field)) {
     add({
       cause: 'compression',

@@ -128,6 +128,10 @@ const MAX_DEBUG_ENTRIES = 16
  * The debug directory's fields, and where they are; no fields when the file has none, and
  * no spans when it does not hold together (its fields are then not all located).
  */
+// Section flags: it holds code (IMAGE_SCN_CNT_CODE), it may run (IMAGE_SCN_MEM_EXECUTE).
+const SCN_CODE = 0x20
+const SCN_EXECUTE = 0x20000000
+
 function peDebug(
   bytes: Buffer,
   pe: number,
@@ -161,6 +165,17 @@ function peDebug(
     }
     return undefined
   }
+  // Whether bytes of the file lie in a section of code: a debug record there (a crafted
+  // entry pointing at instructions) is no header field, and explains none of them.
+  const inCode = (from: number, to: number): boolean => {
+    for (let i = 0; i < Math.min(sections, 96); i++) {
+      const at = table + 40 * i
+      const [length, raw, flags] = [u32(at + 16), u32(at + 20), u32(at + 36)]
+      if (length === undefined || raw === undefined || flags === undefined) return true
+      if ((flags & (SCN_CODE | SCN_EXECUTE)) !== 0 && from < raw + length && to > raw) return true
+    }
+    return false
+  }
   if (rva === 0) return { fields: {}, spans: [] }
   const start = fileOffset(rva)
   if (start === undefined) return { fields: {} }
@@ -190,12 +205,13 @@ function peDebug(
     // CodeView record as far as it reaches (24 bytes, the path and its NUL), not as far as
     // the entry claims: a crafted length must not cover the code.
     if (type === IMAGE_DEBUG_TYPE_REPRO) {
-      if (data === undefined || length > 64) located = false
+      if (data === undefined || length > 64 || inCode(pointer, pointer + length)) located = false
       else spans.push([pointer, pointer + length])
     }
     if (type === IMAGE_DEBUG_TYPE_CODEVIEW) {
       const end = data === undefined || data.length < 24 ? -1 : data.indexOf(0, 24)
       if (end === -1 || data?.toString('latin1', 0, 4) !== 'RSDS') located = false
+      else if (inCode(pointer, pointer + end + 1)) located = false
       else spans.push([pointer, pointer + end + 1])
     }
     if (type === IMAGE_DEBUG_TYPE_REPRO && data !== undefined)

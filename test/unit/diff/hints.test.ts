@@ -702,12 +702,13 @@ describe('field hints', () => {
     expect(causes('debug time')).toEqual(['timestamp'])
   })
 
-  it("calls a PE's PDB path the build path only when it is the same file in another directory", () => {
+  it("calls a PE's PDB path the build path only when it is the same file in another directory, else unexplained", () => {
     const pdb = (a: string, b: string) =>
       fieldHints([{ field: 'PDB path', a, b }]).map((h) => h.cause)
     expect(pdb('C:\\w\\one\\app.pdb', 'C:\\w\\two\\app.pdb')).toEqual(['build-path'])
     expect(pdb('/tmp/a/app.pdb', '/tmp/b/app.pdb')).toEqual(['build-path'])
-    expect(pdb('C:\\w\\app.pdb', 'C:\\w\\lib.pdb')).toEqual([])
+    // Another file: another debug file, which no time beside it explains.
+    expect(pdb('C:\\w\\app.pdb', 'C:\\w\\lib.pdb')).toEqual(['unexplained'])
   })
 })
 

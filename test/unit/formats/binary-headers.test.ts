@@ -145,6 +145,10 @@ describe('knownHeaderFields', () => {
     const many = Buffer.from(pe)
     many.writeUInt32LE(17 * 28, 0x98 + 112 + 6 * 8 + 4)
     expect(knownHeaderFields(many)?.spans).toBeUndefined()
+    // Records in a section of code (an entry pointed at instructions) locate nothing.
+    const code = Buffer.from(pe)
+    code.writeUInt32LE(0x60000020, 0x98 + 112 + 16 * 8 + 36)
+    expect(knownHeaderFields(code)?.spans).toBeUndefined()
     // Cut or corrupted anywhere, it never throws: a field that does not hold together is left out.
     fc.assert(
       fc.property(
