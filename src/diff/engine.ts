@@ -12,6 +12,7 @@ import { compareClasses } from './class-diff.js'
 import { compareElfSections, type ElfSectionDifference } from './elf-diff.js'
 import { elfLayout, functionsInOrder, isElf, type ElfPart } from '../formats/elf.js'
 import { compareCode } from '../formats/elf-code.js'
+import { checkElfStrings, describeStringCheck } from './elf-strings.js'
 import { isJavaClass } from '../formats/java-class.js'
 import { isPyc, looksLikePyc } from '../formats/pyc.js'
 import type { Compression } from '../formats/compressions.js'
@@ -1140,9 +1141,13 @@ export class DiffEngine {
                 fix: UNEXPLAINED_FIX,
               },
             ],
-        // A cause found in an ELF file's strings or layout says nothing of its code.
+        // A cause found in an ELF file's strings or layout says nothing of its code, nor
+        // of the strings it keeps beside the code (a compiler's flags, an identifier).
         layout !== undefined && hints.some((h) => h.cause !== 'unexplained')
-          ? codeHints(bytesA, bytesB, this.options.context)
+          ? [
+              ...codeHints(bytesA, bytesB, this.options.context),
+              ...stringHints(bytesA, bytesB, this.options.context),
+            ]
           : [],
       ),
     }
@@ -1293,6 +1298,20 @@ function codeHints(a: Buffer, b: Buffer, context: HintContext): Hint[] {
       fix: UNEXPLAINED_FIX,
     },
   ]
+}
+
+/**
+ * `unexplained` for a string an ELF file keeps outside its code (.comment, the debug
+ * strings) that no build path or time found beside accounts for.
+ */
+function stringHints(a: Buffer, b: Buffer, context: HintContext): Hint[] {
+  const check = checkElfStrings(a, b, {
+    explained: (p, q) => causesBetween(p, q, context) !== undefined,
+    roots: context.roots,
+  })
+  return check.ok
+    ? []
+    : [{ cause: 'unexplained', evidence: describeStringCheck(check), fix: UNEXPLAINED_FIX }]
 }
 
 /** A name from a binary as text a terminal shows as it is: other bytes as \xNN. */

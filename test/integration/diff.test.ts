@@ -817,6 +817,30 @@ PY`,
     expect(libs.report?.items[0]?.hints.map((h) => h.cause)).not.toContain('build-path')
   })
 
+  it('names a compiler flag or an #ident beside a build path as unexplained, not as the path', async () => {
+    const dir = makeTemp()
+    const build = (side: string, flags: string, extra = ''): string => {
+      fs.mkdirSync(path.join(dir, side), { recursive: true })
+      fs.writeFileSync(path.join(dir, side, 'x.c'), `int f(int x) { return x * 3; }\n${extra}`)
+      sh(path.join(dir, side), `gcc -g -O1 ${flags} -c x.c`)
+      return path.join(dir, side, 'x.o')
+    }
+    const a = build('a', '')
+    for (const [b, shown] of [
+      [build('b1', '-fstack-protector-strong'), '-fstack-protector-strong'],
+      [build('b2', '', '#ident "built by mallory"\n'), 'built by mallory'],
+    ] as const) {
+      const { code, report } = await diff(a, b)
+      expect(code).toBe(1)
+      const hints = report?.items[0]?.hints ?? []
+      expect(hints.map((h) => h.cause)).toEqual(['build-path', 'unexplained'])
+      expect(hints[1]?.evidence).toContain(shown)
+    }
+    // The path alone: the path alone.
+    const same = await diff(a, build('b3', ''))
+    expect(same.report?.items[0]?.hints.map((h) => h.cause)).toEqual(['build-path'])
+  })
+
   it('names the build path of static programs built in directories of other lengths, and code that changed beside it', async () => {
     // Every address after the path moves: thousands of differing places, too many for
     // the byte ranges kept; the path is found among the strings of the read-only data.
