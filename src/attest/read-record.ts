@@ -6,6 +6,22 @@ import { ReproofError } from '../errors.js'
 import { fromNameBytes, isPlainRelativePath, toNameBytes } from '../file-names.js'
 import { readBounded } from '../io/read-bounded.js'
 import { NORMALIZED_FORMATS } from '../normalize/job.js'
+import { stripCredentials } from '../sandbox/git.js'
+
+/** A full ref name as git check-ref-format takes one, under refs/. */
+function isRefName(ref: string): boolean {
+  return (
+    ref.startsWith('refs/') &&
+    // No control character, space or DEL (git refuses them; any other Unicode is a name).
+    !/[\s\u007f]/u.test(ref) &&
+    ![...ref.matchAll(/./gsu)].some(([c]) => c < ' ') &&
+    !/[~^:?*[\\]/.test(ref) &&
+    !ref.split('/').some((part) => part === '' || part.startsWith('.') || part.endsWith('.lock')) &&
+    !ref.includes('..') &&
+    !ref.includes('@{') &&
+    !ref.endsWith('.')
+  )
+}
 
 const MAX_RECORD_BYTES = 64 * 1024 * 1024
 const hex64 = v.pipe(v.string(), v.regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits'))
@@ -60,8 +76,22 @@ const RecordSchema = v.object({
         commitTime: whole,
         dirty: v.boolean(),
         // Signed as `git+<repository>`: an empty one named no repository.
-        repository: v.optional(v.pipe(v.string(), v.minLength(1, 'the repository is empty'))),
-        ref: v.optional(v.string()),
+        // Without credentials: a build removes them, so one that holds any was not written
+        // by a build, and signing it would publish them.
+        repository: v.optional(
+          v.pipe(
+            v.string(),
+            v.minLength(1, 'the repository is empty'),
+            v.check(
+              (url) => stripCredentials(url) === url,
+              'the repository URL holds credentials or a query, which a build removes',
+            ),
+          ),
+        ),
+        // A ref as git names one (`refs/heads/main`, `refs/tags/v1`, `refs/pull/1/merge`).
+        ref: v.optional(
+          v.pipe(v.string(), v.check(isRefName, 'the ref is not a full git ref name (refs/...)')),
+        ),
         // Joined to the repository's root by a rebuild: a path below it, nothing else.
         subdirectory: v.optional(
           v.pipe(
@@ -106,8 +136,15 @@ const RecordSchema = v.object({
       // A variable passed through from the caller (a CI secret, perhaps) is recorded by
       // name only: one with a value was not written by a build.
       v.check(
-        (e) => e.from !== 'caller' || e.value === undefined,
+        (e) => e.from !== 'caller' || (e.value === undefined && e.effective === undefined),
         'a variable passed through from the caller has no value in a record',
+      ),
+      // Run A's value beside a value given (a flag's, a config's) that a variation changed.
+      v.check(
+        (e) =>
+          e.effective === undefined ||
+          ((e.from === 'flag' || e.from === 'config') && e.value !== undefined),
+        'only a value given by a flag or the config has an effective value beside it',
       ),
     ),
   ),

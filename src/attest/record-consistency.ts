@@ -33,6 +33,13 @@ export function recordInconsistency(record: BuildRecord): string | undefined {
   const [first, second] = record.runs
   if (raw && (first === undefined || first.manifestDigest !== second?.manifestDigest))
     return "it says reproducible without normalization, but the two runs' manifests differ"
+  // And the other way: only normalization makes raw manifests that differ match.
+  if (reproducible && !raw) {
+    if (record.normalization === null)
+      return 'it says reproducible after normalization, but holds no normalization'
+    if (first !== undefined && first.manifestDigest === second?.manifestDigest)
+      return "it says reproducible only after normalization, but the two runs' manifests are the same"
+  }
   const normalization = normalizationInconsistency(record)
   if (normalization !== undefined) return normalization
   const built = buildInconsistency(record)
@@ -65,6 +72,10 @@ export function recordInconsistency(record: BuildRecord): string | undefined {
  * still reads as true (docs/threat-model.md). Pure.
  */
 function buildInconsistency(record: BuildRecord): string | undefined {
+  // Each variation once: a second entry of a name said two things of one variation.
+  const names = record.variations.map((x) => x.name)
+  const twice = names.find((name, i) => names.indexOf(name) !== i)
+  if (twice !== undefined) return `it lists the ${twice} variation twice`
   if (record.variations.find((x) => x.name === 'path')?.status !== 'effective')
     return 'its path variation is not effective, which a build cannot record'
   const { epoch, source } = record

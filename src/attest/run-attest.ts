@@ -3,7 +3,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import type { BuildRecord } from '../records/build-record.js'
 import { ReproofError } from '../errors.js'
-import { writeFileAtomic } from '../io/atomic-write.js'
+import { stageFileAtomic, type StagedFile } from '../io/atomic-write.js'
 import { keyHint, loadPrivateKey } from '../sign/keys.js'
 import type { SerializedBundle } from '@sigstore/bundle'
 import { signKeyless, type KeylessOptions } from '../sign/keyless.js'
@@ -16,7 +16,16 @@ import { toDisplayText, toFsPath } from '../file-names.js'
 import { hashArtifact } from '../digest/hash-artifact.js'
 
 export type SigningMethod =
-  | { kind: 'key'; key: string; passphrase: string | undefined }
+  | {
+      kind: 'key'
+      key: string
+      passphrase: string | undefined
+      /**
+       * The key as read before a build: signed with, not read again after it (an artifact
+       * copied over the key file, or a build with no sandbox, could have replaced it).
+       */
+      loaded?: ReturnType<typeof loadPrivateKey>
+    }
   | { kind: 'keyless'; options: Omit<KeylessOptions, 'pendingFile'> }
 
 export interface AttestOptions {
@@ -69,7 +78,7 @@ export async function runAttest(
     })
   const key =
     options.signing.kind === 'key'
-      ? loadPrivateKey(options.signing.key, options.signing.passphrase)
+      ? (options.signing.loaded ?? loadPrivateKey(options.signing.key, options.signing.passphrase))
       : undefined
   const sha512 =
     options.sha512From === undefined ? undefined : hashShipped(record, options.sha512From)
@@ -79,8 +88,12 @@ export async function runAttest(
   validateStatement(statement)
   const payload = statementBytes(statement)
 
-  // 3. Sign, then write durably: the bundle (and the statement) atomically.
+  // Where a keyless signature waits for its bundle, checked before anything is signed:
+  // a directory there, or a name too long for it, failed after the bundle was written.
   const pendingFile = pendingFileOf(options.bundle)
+  if (options.signing.kind === 'keyless') checkPendingFile(pendingFile, options.bundle)
+
+  // 3. Sign, then write durably: the bundle (and the statement) atomically.
   const signed =
     key !== undefined
       ? { bundle: await signWithKey(payload, key.key, key.kind), notVerified: undefined }
@@ -92,19 +105,31 @@ export async function runAttest(
         : undefined
   if (signed === undefined) throw new Error('no signing method')
   const { bundle } = signed
-  // The statement first, then the bundle: a statement that cannot be written leaves no
-  // bundle behind as though all had gone well, and one whose bundle cannot be written is
-  // taken away again. The statement file holds exactly the bytes signed (no newline).
-  if (options.statement !== undefined) await writeFileAtomic(options.statement, payload)
+  // Both written in full beside their places before either is put there: a bundle that
+  // cannot be written leaves the statement file as it was, and a statement that cannot
+  // be written leaves no bundle as though all had gone well. The statement file holds
+  // exactly the bytes signed (no newline).
+  const staged = [
+    ...(options.statement === undefined ? [] : [await stage(options.statement, payload)]),
+  ]
   try {
-    await writeFileAtomic(options.bundle, `${JSON.stringify(bundle)}\n`)
+    staged.push(await stage(options.bundle, `${JSON.stringify(bundle)}\n`))
+    for (const file of staged) await file.commit()
   } catch (err) {
-    if (options.statement !== undefined) fs.rmSync(options.statement, { force: true })
+    for (const file of staged) await file.discard()
     throw err
   }
   // Only now: a crash before this point leaves the signature for the retry to reuse,
-  // so the log is asked for the same entry again rather than given a second one.
-  fs.rmSync(pendingFile, { force: true })
+  // so the log is asked for the same entry again rather than given a second one. The
+  // bundle is written: a pending file that cannot be removed is reused or replaced by
+  // the next signing of this statement, and never fails what is done. Key signing keeps
+  // none, and leaves a file of that name alone.
+  if (options.signing.kind === 'keyless')
+    try {
+      fs.rmSync(pendingFile, { force: true })
+    } catch {
+      // Said above: left for the next signing.
+    }
 
   // 4. Acknowledge with what was signed.
   return {
@@ -159,6 +184,43 @@ function hashShipped(record: BuildRecord, dir: string): Record<string, string> {
 }
 
 /** Where a keyless signature is kept until its bundle is written, for a retry to reuse. */
+/** A file staged beside `target` with `data`, committed by the caller. */
+function stage(target: string, data: string | Uint8Array): Promise<StagedFile<void>> {
+  return stageFileAtomic(target, 0o644, async (out) => {
+    await new Promise<void>((resolve, reject) => {
+      out.end(data, () => {
+        resolve()
+      })
+      out.once('error', reject)
+    })
+  })
+}
+
+/**
+ * The pending signature's place must be a regular file or nothing, under a name the
+ * file system takes: checked before signing, not met after the bundle is written.
+ */
+function checkPendingFile(pendingFile: string, bundle: string): void {
+  let stat: fs.Stats
+  try {
+    stat = fs.lstatSync(pendingFile)
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') return
+    throw new ReproofError(
+      'E_USAGE',
+      `--bundle ${toDisplayText(bundle)}: keyless signing keeps its signature in ${toDisplayText(pendingFile)} until the bundle is written, and that name cannot be used (${code ?? String(err)}); give a shorter bundle name`,
+      { path: bundle },
+    )
+  }
+  if (!stat.isFile())
+    throw new ReproofError(
+      'E_USAGE',
+      `--bundle ${toDisplayText(bundle)}: keyless signing keeps its signature in ${toDisplayText(pendingFile)} until the bundle is written, and something other than a file is there; move it or give another bundle name`,
+      { path: bundle },
+    )
+}
+
 export function pendingFileOf(bundle: string): string {
   return `${bundle}.pending`
 }

@@ -34,12 +34,17 @@ export async function buildAction(
   signal: AbortSignal,
 ): Promise<number> {
   const config = await loadBuildConfig(resolveSource(flags))
-  const options = toBuildOptions(flags, command, config, process.cwd(), resolveSource(flags))
-  // A record or report inside the source tree replaces what is there: a source file
-  // (`--record src/main.c`, or a config's "record") was overwritten with exit 0. Only a
-  // file reproof wrote there before is replaced.
+  const options = withSigningFiles(
+    toBuildOptions(flags, command, config, process.cwd(), resolveSource(flags)),
+    flags,
+  )
+  // A record, report, bundle or statement inside the source tree replaces what is there:
+  // a source file (`--record src/main.c`, or a config's "record") was overwritten with
+  // exit 0. Only a file reproof wrote there before is replaced.
   refuseOverwritingSource('--record', options.record, options.source, RECORD_MARK)
   refuseOverwritingSource('--report', options.report, options.source, REPORT_MARK)
+  refuseOverwritingSource('--bundle', flags.bundle, options.source, BUNDLE_MARK)
+  refuseOverwritingSource('--statement', flags.statement, options.source, STATEMENT_MARK)
   // Outputs that cannot be written are refused now, not after the build.
   if (options.outDir !== options.source) checkOutputDir('--out-dir', options.outDir)
   for (const [flag, file] of [
@@ -92,9 +97,9 @@ export async function buildAction(
     const { result, record } = await runBuild(options, {
       callerEnv: streams.env,
       signal,
-      // The key the result is signed with is covered in the sandbox: the build runs
-      // the caller's command, which could read it and ship it.
-      ...(flags.key === undefined ? {} : { secretFiles: [flags.key] }),
+      // The key the result is signed with, and the identity token, are covered in the
+      // sandbox: the build runs the caller's command, which could read them and ship them.
+      secretFiles: secretFilesOf(flags),
       ...(attest?.secretKey === undefined ? {} : { secretKey: attest.secretKey }),
       ...(onEvent === undefined ? {} : { onEvent }),
     })
@@ -133,9 +138,51 @@ export async function buildAction(
 
 type Attestation = ReturnType<typeof planAttestation>
 
-// How the files reproof writes begin (a record's first field, the report's title).
+// How the files reproof writes begin (a record's first field, the report's title, a
+// bundle's media type, a statement's type).
 const RECORD_MARK = /^\{\s*"recordType": "https:\/\/reproof\.dev\/build-record"/
 const REPORT_MARK = /^<!doctype html>\s*<html lang="en">[\s\S]*<title>reproof diff: /
+const BUNDLE_MARK = /^\{"mediaType":"application\/vnd\.dev\.sigstore\.bundle/
+const STATEMENT_MARK = /^\{"_type":"https:\/\/in-toto\.io\/Statement\/v1"/
+
+/** The files signing reads that the build must not: the key, the identity token. */
+function secretFilesOf(flags: BuildFlags): { flag: string; file: string; what: string }[] {
+  return [
+    ...(flags.key === undefined
+      ? []
+      : [{ flag: '--key', file: flags.key, what: 'the signing key' }]),
+    ...(flags.identityTokenFile === undefined
+      ? []
+      : [
+          {
+            flag: '--identity-token-file',
+            file: flags.identityTokenFile,
+            what: 'the identity token',
+          },
+        ]),
+  ]
+}
+
+/**
+ * The files signing writes and uses, where no artifact may be copied: the pending
+ * signature beside the bundle (an artifact of that name was deleted after it was signed),
+ * the key, the trusted root and the identity token (read again after the copy).
+ */
+function withSigningFiles(options: BuildOptions, flags: BuildFlags): BuildOptions {
+  if (flags.bundle === undefined) return options
+  return {
+    ...options,
+    alsoWrites: [
+      ...(options.alsoWrites ?? []),
+      { flag: "--bundle's pending signature", file: pendingFileOf(flags.bundle) },
+    ],
+    readsAfter: [
+      { flag: '--key', file: flags.key },
+      { flag: '--trusted-root', file: flags.trustedRoot },
+      { flag: '--identity-token-file', file: flags.identityTokenFile },
+    ],
+  }
+}
 
 function refuseOverwritingSource(
   flag: string,
@@ -213,14 +260,20 @@ function planAttestation(flags: BuildFlags, bundle: string, streams: Streams) {
     streams,
     { timeout: '--sign-timeout', retries: '--sign-retries' },
   )
-  // Read now, so that a bad key costs no build; its public half finds copies of it in the tree.
+  // Read now, so that a bad key costs no build, and signed with as read now; its public
+  // half finds copies of it in the tree.
+  const loaded =
+    signing.kind === 'key' ? loadPrivateKey(signing.key, signing.passphrase) : undefined
   const secretKey =
-    signing.kind === 'key'
-      ? { publicKey: crypto.createPublicKey(loadPrivateKey(signing.key, signing.passphrase).key) }
-      : undefined
+    loaded === undefined ? undefined : { publicKey: crypto.createPublicKey(loaded.key) }
   return {
     secretKey,
-    options: { bundle, signing, statement: flags.statement, sha512From: undefined },
+    options: {
+      bundle,
+      signing: signing.kind === 'key' ? { ...signing, loaded } : signing,
+      statement: flags.statement,
+      sha512From: undefined,
+    },
     context: builderContext(flags.builderId, streams.env, flags.keyless === true, 'reproof build'),
   }
 }

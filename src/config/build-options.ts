@@ -103,6 +103,8 @@ export interface BuildOptions {
   report: string | undefined
   /** What the command writes besides (the bundle, the statement): never where an artifact goes. */
   alsoWrites?: { flag: string; file: string | undefined }[]
+  /** The files signing uses (the key, the trusted root, the identity token): never where an artifact goes. */
+  readsAfter?: { flag: string; file: string | undefined }[]
   env: EnvRequest[]
   timeoutMs: number | undefined
   keep: boolean

@@ -44,6 +44,8 @@ export interface KeylessResult {
 
 interface Pending {
   payloadSha256: string
+  /** tokenIdentity of the token the certificate was issued for. */
+  identity: string
   signature: string
   key: Signature['key']
 }
@@ -74,18 +76,19 @@ export async function signKeyless(
     timeout: options.timeoutMs,
     retry: { retries: options.retries, factor: 2, minTimeout: 250, maxTimeout: 4000 },
   }
+  // One token for the signing: whose it is decides whether a kept signature may be reused.
+  let token: Promise<string> | undefined
+  const getToken = (): Promise<string> =>
+    (token ??= fetchIdentityToken(options.tokenSource, {
+      timeoutMs: options.timeoutMs,
+      retries: options.retries,
+    }).then((t) => {
+      keep(t)
+      return t
+    }))
   const fulcio = new FulcioSigner({
     fulcioBaseURL: options.fulcioUrl,
-    identityProvider: {
-      getToken: async () => {
-        const token = await fetchIdentityToken(options.tokenSource, {
-          timeoutMs: options.timeoutMs,
-          retries: options.retries,
-        })
-        keep(token)
-        return token
-      },
-    },
+    identityProvider: { getToken },
     ...fetchOptions,
   })
   const witnesses = [
@@ -100,7 +103,7 @@ export async function signKeyless(
       : [new TSAWitness({ tsaBaseURL: options.tsaUrl, ...fetchOptions })]),
   ]
   const builder = new DSSEBundleBuilder({
-    signer: persistingSigner(fulcio, options),
+    signer: persistingSigner(fulcio, options, getToken),
     witnesses,
     certificateChain: false,
   })
@@ -272,10 +275,14 @@ function dssePae(type: string, payload: Buffer): Buffer {
 
 /**
  * Wraps the Fulcio signer: reuses a signature kept from an earlier, interrupted run of
- * the same payload while its certificate is still valid; otherwise signs and keeps the
- * result before anything is sent to the log.
+ * the same payload, by the same identity, while its certificate is still valid;
+ * otherwise signs and keeps the result before anything is sent to the log.
  */
-function persistingSigner(inner: Signer, options: KeylessOptions): Signer {
+function persistingSigner(
+  inner: Signer,
+  options: KeylessOptions,
+  getToken: () => Promise<string>,
+): Signer {
   const { pendingFile } = options
   // Before anything reaches the log: a certificate that does not vouch for the claim.
   const checked = (signature: Signature): Signature => {
@@ -290,13 +297,21 @@ function persistingSigner(inner: Signer, options: KeylessOptions): Signer {
   return {
     async sign(data: Buffer): Promise<Signature> {
       const digest = sha256Hex(data)
+      // Whose token this signing holds: a certificate kept for another identity (an
+      // earlier run's, or one planted beside the bundle) is not this signer's to reuse.
+      const identity = tokenIdentity(await getToken())
       const pending = readPending(pendingFile)
-      if (pending?.payloadSha256 === digest && certificateStillValid(pending.key)) {
+      if (
+        pending?.payloadSha256 === digest &&
+        pending.identity === identity &&
+        certificateStillValid(pending.key)
+      ) {
         return checked({ signature: Buffer.from(pending.signature, 'base64'), key: pending.key })
       }
       const signature = checked(await inner.sign(data))
       const kept: Pending = {
         payloadSha256: digest,
+        identity,
         signature: signature.signature.toString('base64'),
         key: signature.key,
       }
@@ -306,11 +321,49 @@ function persistingSigner(inner: Signer, options: KeylessOptions): Signer {
   }
 }
 
-function readPending(file: string): Pending | undefined {
+/**
+ * Who an OIDC token names, as a digest of its issuer and subject (and e-mail), which stay
+ * the same across the tokens one identity is given; a token that cannot be read names
+ * only itself. Never the token: the pending file must not hold a secret.
+ */
+export function tokenIdentity(token: string): string {
   try {
-    const json = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<Pending>
+    const claims = JSON.parse(
+      Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'),
+    ) as Record<string, unknown>
+    const { iss, sub, email } = claims
+    if (typeof iss === 'string' && typeof sub === 'string')
+      return sha256Hex(Buffer.from(JSON.stringify([iss, sub, email ?? null])))
+  } catch {
+    // Not a JWT: below.
+  }
+  return sha256Hex(Buffer.from(`token:${token}`))
+}
+
+/**
+ * The signature kept by an earlier run, read only from a regular file of this user's (not
+ * through a link): one another user could place would have its certificate reused.
+ */
+function readPending(file: string): Pending | undefined {
+  let text: string
+  try {
+    const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW)
+    try {
+      const stat = fs.fstatSync(fd)
+      if (!stat.isFile() || stat.size > 1024 * 1024) return undefined
+      if (process.getuid !== undefined && stat.uid !== process.getuid()) return undefined
+      text = fs.readFileSync(fd, 'utf8')
+    } finally {
+      fs.closeSync(fd)
+    }
+  } catch {
+    return undefined
+  }
+  try {
+    const json = JSON.parse(text) as Partial<Pending>
     if (
       typeof json.payloadSha256 !== 'string' ||
+      typeof json.identity !== 'string' ||
       typeof json.signature !== 'string' ||
       typeof json.key !== 'object'
     )

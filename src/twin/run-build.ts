@@ -43,7 +43,7 @@ import {
   type Sandboxes,
 } from './prepare-runs.js'
 import { describeSource, readInputs, readSnapshot } from './read-inputs.js'
-import { hideSource } from './hide-source.js'
+import { hideSource, realPath } from './hide-source.js'
 import { firstFew } from '../first-few.js'
 import { withEveryDifference } from './every-difference.js'
 import { secretCopies, type SecretKey } from './secret-copies.js'
@@ -59,9 +59,10 @@ export interface BuildDeps {
   onEvent?: (event: BuildEvent) => void
   /**
    * Files of the caller's the build must not read: the private key the result will be
-   * signed with (a build that read it shipped it inside the signed artifact).
+   * signed with, the identity token (a build that read one shipped it inside the signed
+   * artifact). `flag` names it in a refusal, `what` in the isolation notes.
    */
-  secretFiles?: readonly string[]
+  secretFiles?: readonly SecretFile[]
   /** That key, parsed: a copy of it in the source tree in another form is found too. */
   secretKey?: SecretKey
   /**
@@ -69,6 +70,12 @@ export interface BuildDeps {
    * and the runs' wall-clock window, which the explanation of a time in an artifact reads.
    */
   clock?: () => number
+}
+
+export interface SecretFile {
+  flag: string
+  file: string
+  what: string
 }
 
 export interface ArtifactResult {
@@ -149,25 +156,28 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
   const inputs = await readInputs(options, deps.callerEnv, warnings)
   // A copy of the signing key in what the snapshot copies (tracked in git, a hard link, a
   // file of a tree that is no checkout) is in the build's sight whatever the sandbox hides.
+  const secrets = deps.secretFiles ?? []
   const [copy] = secretCopies(
     options.source,
     inputs.entries,
-    deps.secretFiles ?? [],
+    secrets.map((s) => s.file),
     deps.secretKey,
   )
-  if (copy !== undefined)
+  if (copy !== undefined) {
+    const flag = secrets.find((s) => s.file === copy.secret)?.flag ?? '--key'
     throw new ReproofError(
       'E_USAGE',
-      `--key ${toDisplayText(copy.secret)}: the source tree holds ${copy.form === 'copy' ? 'it' : 'its private key in another form'} (${toDisplayText(copy.rel)}), so the build's copy of the tree would too, and the build could ship it; keep the key outside what is built`,
+      `${flag} ${toDisplayText(copy.secret)}: the source tree holds ${copy.form === 'copy' ? 'it' : 'its private key in another form'} (${toDisplayText(copy.rel)}), so the build's copy of the tree would too, and the build could ship it; keep it outside what is built`,
     )
+  }
   // Another hard link to the key, outside the source tree, is the same file under a name
   // the sandbox does not know to hide: the build could read the key through it.
-  for (const secret of deps.secretFiles ?? []) {
-    const links = await linkCount(secret)
+  for (const secret of secrets) {
+    const links = await linkCount(secret.file)
     if (links > 1)
       throw new ReproofError(
         'E_USAGE',
-        `--key ${toDisplayText(secret)}: the file has ${links} hard links, and the build could read the key through another of them, which reproof cannot find to hide; sign with a copy that has one link (cp it)`,
+        `${secret.flag} ${toDisplayText(secret.file)}: the file has ${links} hard links, and the build could read ${secret.what} through another of them, which reproof cannot find to hide; sign with a copy that has one link (cp it)`,
       )
   }
   const parent = await chooseTempParent(
@@ -196,7 +206,7 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
           ? deps.callerEnv.PATH
           : (inputs.passThrough.PATH ?? deps.callerEnv.PATH),
       },
-      deps.secretFiles ?? [],
+      secrets.map((s) => s.file),
     )
     const runOptions = { ...options, hide: [...(options.hide ?? []), ...hiding.hide] }
     const prepared = await prepareRuns(runOptions, deps.callerEnv, workspace, sandboxes, {
@@ -209,16 +219,20 @@ export async function runBuild(options: BuildOptions, deps: BuildDeps): Promise<
         prepared.isolation.notes.push(
           `the source checkout ${toDisplayText(dir)} stayed visible to the build (${why})`,
         )
+    // Which secret each unhidden real path is.
+    const whatIs = (file: string): string =>
+      secrets.find((s) => realPath(s.file)[0] === file || s.file === file)?.what ??
+      'the signing key'
     if (prepared.isolation.kind === 'namespaces')
       for (const { path: file, why } of hiding.unhidden)
         prepared.isolation.notes.push(
-          `the signing key ${toDisplayText(file)} stayed visible to the build (${why})`,
+          `${whatIs(file)} ${toDisplayText(file)} stayed visible to the build (${why})`,
         )
     // Without the sandbox nothing is hidden: the key is where the build can read it.
     else
-      for (const file of deps.secretFiles ?? [])
+      for (const secret of secrets)
         prepared.isolation.notes.push(
-          `the signing key ${toDisplayText(file)} was readable by the build (no sandbox)`,
+          `${secret.what} ${toDisplayText(secret.file)} was readable by the build (no sandbox)`,
         )
     // What the snapshot holds, read before a build can change it.
     const snapshotFacts = await readSnapshot(
@@ -436,13 +450,29 @@ async function compareRuns(
  * copied.
  */
 function refuseOutputsOverArtifacts(options: BuildOptions, artifacts: Manifest): void {
+  const given = (o: {
+    flag: string
+    file: string | undefined
+  }): o is { flag: string; file: string } => o.file !== undefined
   const outputs = [
     { flag: '--record', file: options.record },
     { flag: '--report', file: options.report },
     ...(options.alsoWrites ?? []),
-  ].filter((o): o is { flag: string; file: string } => o.file !== undefined)
-  if (outputs.length === 0) return
-  const at = new Map(outputs.map((o) => [canonicalFile(o.file), o]))
+  ].filter(given)
+  // An artifact copied over a file signing uses replaced it: the trusted root or the
+  // identity token read afterwards would be the build's, and a key the user's no more.
+  const inputs = (options.readsAfter ?? []).filter(given)
+  if (outputs.length + inputs.length === 0) return
+  const at = new Map<string, { flag: string; file: string; read: boolean }>([
+    ...inputs.map((o): [string, { flag: string; file: string; read: boolean }] => [
+      canonicalFile(o.file),
+      { ...o, read: true },
+    ]),
+    ...outputs.map((o): [string, { flag: string; file: string; read: boolean }] => [
+      canonicalFile(o.file),
+      { ...o, read: false },
+    ]),
+  ])
   for (const artifact of artifacts) {
     const target = toFsPath(options.outDir, artifact.name)
     if (typeof target !== 'string') continue
@@ -450,7 +480,9 @@ function refuseOutputsOverArtifacts(options: BuildOptions, artifacts: Manifest):
     if (output !== undefined)
       throw new ReproofError(
         'E_USAGE',
-        `${output.flag} ${output.file}: where artifact ${toDisplayText(artifact.name)} is copied; give it a path outside --out-dir's artifacts`,
+        output.read
+          ? `${output.flag} ${output.file}: artifact ${toDisplayText(artifact.name)} would be copied over it; keep the files signing uses outside --out-dir's artifacts`
+          : `${output.flag} ${output.file}: where artifact ${toDisplayText(artifact.name)} is copied; give it a path outside --out-dir's artifacts`,
         { path: output.file },
       )
   }

@@ -578,6 +578,31 @@ describe('reproof attest with a key', () => {
         { environment: [{ name: 'TOKEN', value: 's3cret', from: 'caller' }] },
         /a variable passed through from the caller has no value in a record/,
       ],
+      [
+        "a caller's variable with its effective value",
+        { environment: [{ name: 'GITHUB_TOKEN', effective: 'ghp_leaked', from: 'caller' }] },
+        /a variable passed through from the caller has no value in a record/,
+      ],
+      [
+        "reproof's own variable with an effective value",
+        { environment: [{ name: 'X', value: '1', effective: '2', from: 'reproof' }] },
+        /only a value given by a flag or the config has an effective value/,
+      ],
+      [
+        'credentials in the repository URL',
+        { source: git({ repository: 'https://user:ghp_SECRET@github.com/a/b' }) },
+        /the repository URL holds credentials/,
+      ],
+      [
+        'a token in its query',
+        { source: git({ repository: 'https://github.com/a/b?private_token=x' }) },
+        /the repository URL holds credentials or a query/,
+      ],
+      [
+        'a ref that is no ref name',
+        { source: git({ ref: 'main; see https://evil' }) },
+        /the ref is not a full git ref name/,
+      ],
     ] as const) {
       fs.writeFileSync(record, JSON.stringify({ ...original, ...edit }))
       const bundle = path.join(dir, 'b.json')
@@ -626,7 +651,15 @@ describe('reproof attest with a key', () => {
     // The same edits within the rules: signed.
     fs.writeFileSync(
       record,
-      JSON.stringify({ ...original, source: git({ commit: 'b'.repeat(64), subdirectory: 'a/b' }) }),
+      JSON.stringify({
+        ...original,
+        source: git({
+          commit: 'b'.repeat(64),
+          subdirectory: 'a/b',
+          repository: 'https://github.com/a/b',
+          ref: 'refs/heads/feature/ünïcode',
+        }),
+      }),
     )
     const fine = await attest(record, path.join(dir, 'ok.json'), path.join(dir, 'k.key'))
     expect(fine.code, fine.stderr).toBe(0)
@@ -805,6 +838,103 @@ describe('reproof build --bundle', () => {
       // Refused before anything was copied.
       expect(fs.existsSync(out)).toBe(false)
     }
+  })
+
+  it('refuses an artifact copied over the key or the pending signature, and a bundle or statement over a source file', async () => {
+    const dir = makeTemp()
+    const source = makeTemp()
+    fs.writeFileSync(path.join(source, 'x'), 'x\n')
+    const out = path.join(dir, 'out')
+    fs.mkdirSync(out)
+    await runCli(['keygen', '--out', path.join(out, 'k')])
+    await runCli(['keygen', '--out', path.join(dir, 'evil')])
+    fs.copyFileSync(path.join(dir, 'evil.key'), path.join(source, 'evil.pem'))
+    const key = path.join(out, 'k.key')
+    const keyBytes = fs.readFileSync(key)
+    const build = (outputs: string, script: string, extra: string[]) =>
+      runCli([
+        'build',
+        '-C',
+        source,
+        '-o',
+        outputs,
+        '--out-dir',
+        out,
+        '--temp-dir',
+        makeTempParent(),
+        '--builder-id',
+        BUILDER,
+        '--key',
+        key,
+        ...extra,
+        '--',
+        'sh',
+        '-c',
+        script,
+      ])
+    // A build's own key put where the signing key is: refused before any copy, the key kept.
+    const overKey = await build('k.key', 'cp evil.pem k.key', [
+      '--bundle',
+      path.join(dir, 'b.json'),
+    ])
+    expect(overKey.code, overKey.stderr).toBe(2)
+    expect(overKey.stderr).toMatch(
+      /^reproof: --key .*k\.key: artifact k\.key would be copied over it/m,
+    )
+    expect(fs.readFileSync(key)).toEqual(keyBytes)
+    expect(fs.existsSync(path.join(dir, 'b.json'))).toBe(false)
+    // An artifact named as the bundle's pending signature was deleted once signed.
+    const pending = await build('rel.json.pending', 'echo payload > rel.json.pending', [
+      '--bundle',
+      path.join(out, 'rel.json'),
+    ])
+    expect(pending.code, pending.stderr).toBe(2)
+    expect(pending.stderr).toContain("--bundle's pending signature")
+    // A bundle or statement in the source tree over a file reproof did not write.
+    for (const flag of ['--bundle', '--statement']) {
+      const target = path.join(source, 'x')
+      const extra =
+        flag === '--bundle' ? [flag, target] : ['--bundle', path.join(dir, 's.json'), flag, target]
+      const over = await build('x', 'true', extra)
+      expect(over.code, over.stderr).toBe(2)
+      expect(over.stderr).toMatch(
+        new RegExp(
+          `^reproof: ${flag} .*x: a file of the source tree that reproof did not write`,
+          'm',
+        ),
+      )
+      expect(fs.readFileSync(target, 'utf8')).toBe('x\n')
+    }
+    // One reproof wrote there before is replaced, as a record is.
+    const outputs = [
+      '--bundle',
+      path.join(source, 'b.json'),
+      '--statement',
+      path.join(source, 's.json'),
+    ]
+    for (const round of ['first', 'again']) {
+      const run = await build('y', 'echo y > y', outputs)
+      expect(run.code, `${round}: ${run.stderr}`).toBe(0)
+    }
+  })
+
+  it('keeps the statement file it had when the bundle cannot be written, and leaves a file named as a pending signature alone', async () => {
+    const dir = makeTemp()
+    const { record } = await buildRecord(dir)
+    await runCli(['keygen', '--out', path.join(dir, 'k')])
+    const key = path.join(dir, 'k.key')
+    const statement = path.join(dir, 'st.json')
+    fs.writeFileSync(statement, 'OLD\n')
+    const failed = await attest(record, '/proc/sys/bundle.json', key, ['--statement', statement])
+    expect(failed.code, failed.stderr).toBe(3)
+    expect(fs.readFileSync(statement, 'utf8')).toBe('OLD\n')
+    expect(fs.readdirSync(dir).filter((f) => f.startsWith('.'))).toEqual([])
+    // Key signing keeps no pending signature: a file of that name is someone else's.
+    const bundle = path.join(dir, 'b.json')
+    fs.writeFileSync(`${bundle}.pending`, 'mine\n')
+    const signed = await attest(record, bundle, key)
+    expect(signed.code, signed.stderr).toBe(0)
+    expect(fs.readFileSync(`${bundle}.pending`, 'utf8')).toBe('mine\n')
   })
 
   it('checks the signing options before building, and signs nothing that is not reproducible', async () => {

@@ -1,4 +1,5 @@
 import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { bundleFromJSON, bundleToJSON, type SerializedBundle } from '@sigstore/bundle'
 import { DSSEBundleBuilder, FulcioSigner, RekorWitness } from '@sigstore/sign'
@@ -81,6 +82,12 @@ function verifyArgs(dir: string, bundle: string, root: string): string[] {
     '--certificate-oidc-issuer',
     ISSUER,
   ])
+}
+
+/** An OIDC token of `sub` at the loopback issuer, as a file or a variable carries one. */
+function tokenFor(sub: string): string {
+  const b64u = (v: object): string => Buffer.from(JSON.stringify(v)).toString('base64url')
+  return `${b64u({ alg: 'none' })}.${b64u({ iss: ISSUER, sub, aud: 'sigstore', exp: Math.floor(Date.now() / 1000) + 600 })}.sig`
 }
 
 /** The retry of an interrupted attest: it completes, the log holds `entries` still, nothing pending. */
@@ -277,6 +284,138 @@ describe('reproof attest --keyless', () => {
 
     fs.rmSync(bundle, { recursive: true })
     await retryCompletesWithoutNewEntry(recordFile, bundle, before + 1)
+  })
+
+  it('reuses a kept signature only for the identity that made it', async () => {
+    const dir = makeTemp()
+    const bundle = path.join(dir, 'bundle.json')
+    const recordFile = await record(dir)
+    const [alice, bob] = ['alice', 'bob'].map((name) => {
+      const file = path.join(dir, `${name}.token`)
+      fs.writeFileSync(
+        file,
+        tokenFor(`https://github.com/${name}/app/.github/workflows/r.yml@refs/heads/main`),
+      )
+      return file
+    }) as [string, string]
+    const as = (token: string, extra: string[] = []) =>
+      runCli([
+        'attest',
+        '--record',
+        recordFile,
+        '--bundle',
+        bundle,
+        ...keylessFlags(),
+        '--identity-token-file',
+        token,
+        '--builder-id',
+        'https://ci.example.com/release',
+        '--json',
+        ...extra,
+      ])
+    const before = services.entriesCreated()
+    // A signing whose log never answers: exit 4, the signature kept.
+    const lose = async (token: string): Promise<void> => {
+      services.hangRekor(true)
+      const lost = await as(token, ['--timeout', '1s', '--retries', '0']).finally(() => {
+        services.hangRekor(false)
+      })
+      expect(lost.code, lost.stderr).toBe(4)
+      expect(fs.existsSync(`${bundle}.pending`)).toBe(true)
+    }
+    const signer = (run: { stdout: string }): string =>
+      (JSON.parse(run.stdout) as { signer: string }).signer
+    await lose(alice)
+    // Bob's retry is signed anew, under Bob's certificate, not under Alice's kept one.
+    const retried = await as(bob)
+    expect(retried.code, retried.stderr).toBe(0)
+    expect(signer(retried)).toContain('/bob/')
+    expect(services.entriesCreated()).toBe(before + 2)
+    // Alice's own retry of a lost signing reuses hers: no second entry.
+    fs.rmSync(bundle)
+    await lose(alice)
+    const hers = await as(alice)
+    expect(hers.code, hers.stderr).toBe(0)
+    expect(signer(hers)).toContain('/alice/')
+    expect(services.entriesCreated()).toBe(before + 3)
+    // A kept signature reached through a link is neither read nor replaced: refused.
+    fs.rmSync(bundle)
+    await lose(alice)
+    fs.renameSync(`${bundle}.pending`, path.join(dir, 'kept'))
+    fs.symlinkSync(path.join(dir, 'kept'), `${bundle}.pending`)
+    const linked = await as(alice)
+    expect(linked.code, linked.stderr).toBe(2)
+    expect(services.entriesCreated()).toBe(before + 4)
+  })
+
+  it('refuses a pending place it could not use before signing, and never fails a written bundle on it', async () => {
+    const dir = makeTemp()
+    const recordFile = await record(dir)
+    const before = services.entriesCreated()
+    const bundle = path.join(dir, 'b.json')
+    fs.mkdirSync(`${bundle}.pending`)
+    const run = await attest(recordFile, bundle)
+    expect(run.code, run.stderr).toBe(2)
+    expect(run.stderr).toMatch(
+      /^reproof: --bundle .*b\.json: keyless signing keeps its signature in .*b\.json\.pending/m,
+    )
+    expect(fs.existsSync(bundle)).toBe(false)
+    // A name one too long once `.pending` is added.
+    const long = path.join(dir, `${'b'.repeat(250)}.json`)
+    const tooLong = await attest(recordFile, long)
+    expect(tooLong.code, tooLong.stderr).toBe(2)
+    expect(fs.existsSync(long)).toBe(false)
+    expect(services.entriesCreated()).toBe(before)
+  })
+
+  it('keeps the identity token file out of the build, which could ship it signed', async () => {
+    const dir = makeTemp()
+    const source = makeTemp()
+    fs.writeFileSync(path.join(source, 'x'), 'x\n')
+    // Not under /tmp, which the sandbox replaces anyway.
+    const token = path.join(
+      makeTemp('token-', fs.existsSync('/var/tmp') ? '/var/tmp' : os.homedir()),
+      'id.token',
+    )
+    fs.writeFileSync(token, tokenFor(SUBJECT), { mode: 0o600 })
+    const build = (
+      output: string,
+      outDir: string,
+      bundle: string,
+      script: string,
+      extra: string[] = [],
+    ) =>
+      // prettier-ignore
+      runCli([
+        'build', '-C', source, '-o', output, '--out-dir', outDir, '--temp-dir', makeTempParent(),
+        '--bundle', path.join(dir, bundle), ...keylessFlags(), '--identity-token-file', token,
+        '--builder-id', 'https://ci.example.com/release', ...extra, '--', 'sh', '-c', script,
+      ])
+    const out = path.join(dir, 'out')
+    const run = await build(
+      'leak.txt',
+      out,
+      'b.json',
+      `cat ${token} > leak.txt 2>/dev/null; echo done >> leak.txt`,
+    )
+    expect(run.code, run.stderr).toBe(0)
+    expect(fs.readFileSync(path.join(out, 'leak.txt'), 'utf8')).toBe('done\n')
+    // Readable with no sandbox, as it is there: the signed isolation notes say so.
+    const open = await build('leak.txt', path.join(dir, 'open'), 'o.json', 'echo done > leak.txt', [
+      '--no-sandbox',
+      '--json',
+    ])
+    expect(open.code, open.stderr).toBe(0)
+    expect(
+      (JSON.parse(open.stdout) as { isolation: { notes: string[] } }).isolation.notes.join('\n'),
+    ).toMatch(/the identity token .*id\.token was readable by the build \(no sandbox\)/)
+    // An artifact that would be copied over the token file is refused before any copy.
+    const over = await build('id.token', path.dirname(token), 'c.json', 'echo forged > id.token')
+    expect(over.code, over.stderr).toBe(2)
+    expect(over.stderr).toMatch(
+      /^reproof: --identity-token-file .*id\.token: artifact id\.token would be copied over it/m,
+    )
+    expect(fs.readFileSync(token, 'utf8')).toMatch(/\.sig$/)
   })
 
   it('builds and signs keylessly in one go', async () => {

@@ -81,6 +81,31 @@ describe('recordInconsistency', () => {
         r.source = { lockfiles: [{ path: 'package-lock.json' }, { path: 'package-lock.json' }] }
       }),
     ).toMatch(/one lockfile twice/)
+    expect(
+      edit((r) => {
+        r.variations = [
+          { name: 'path', status: 'effective' },
+          { name: 'time', status: 'effective' },
+          { name: 'path', status: 'not-applied' },
+        ]
+      }),
+    ).toMatch(/lists the path variation twice/)
+    // Reproducible after normalization, with raw manifests the same or no normalization.
+    expect(
+      edit((r) => {
+        const result = r.result as Record<string, unknown>
+        result.reproducibleWithoutNormalization = false
+        result.verdict = 'reproducible-after-normalization'
+      }),
+    ).toMatch(/after normalization, but holds no normalization/)
+    expect(
+      edit((r) => {
+        const result = r.result as Record<string, unknown>
+        result.reproducibleWithoutNormalization = false
+        result.verdict = 'reproducible-after-normalization'
+        r.normalization = { artifacts: [] }
+      }),
+    ).toMatch(/only after normalization, but the two runs' manifests are the same/)
     const unsorted = [
       { name: 'b', sha256: 'a'.repeat(64), size: 1 },
       { name: 'a', sha256: 'a'.repeat(64), size: 1 },
@@ -143,6 +168,7 @@ describe('recordInconsistency', () => {
         const normalized = recordOf(manifest, flipped)
         normalized.result.reproducibleWithoutNormalization = false
         normalized.result.verdict = 'reproducible-after-normalization'
+        normalized.normalization = { artifacts: [] } as unknown as BuildRecord['normalization']
         expect(recordInconsistency(normalized)).toMatch(/exec bits differ/)
       }),
     )
