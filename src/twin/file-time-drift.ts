@@ -45,7 +45,13 @@ export async function fileTimeDrift(
    * files' times are what the archive carries. Named `<label>/...` so that the two
    * runs' pair up.
    */
-  staging: readonly { label: string; a: string; b: string }[] = [],
+  staging: readonly {
+    label: string
+    a: string
+    b: string
+    /** Directories below it not to read (read as places of their own, or the root). */
+    skip?: { a: readonly string[]; b: readonly string[] }
+  }[] = [],
 ): Promise<FileTimeDrift> {
   const written = async (side: 'a' | 'b') => {
     const own = await writtenFiles(roots[side], since[side], snapshotTime)
@@ -58,7 +64,12 @@ export async function fileTimeDrift(
         () => false,
       )
       if (!isDirectory) continue
-      const staged = await writtenFiles(place[side], since[side], snapshotTime)
+      const staged = await writtenFiles(
+        place[side],
+        since[side],
+        snapshotTime,
+        new Set(place.skip?.[side] ?? []),
+      )
       for (const [name, time] of staged.times) own.times.set(`${place.label}/${name}`, time)
       incomplete ||= staged.incomplete
     }
@@ -81,6 +92,8 @@ async function writtenFiles(
   root: string,
   since: number,
   snapshotTime: number,
+  /** Directories (full paths) not to descend into. */
+  skip: ReadonlySet<string> = new Set(),
 ): Promise<{ times: Map<string, number>; incomplete: FileTimeDrift['incomplete'] }> {
   const times = new Map<string, number>()
   const pending = ['']
@@ -105,8 +118,10 @@ async function writtenFiles(
       if (++seen > MAX_ENTRIES) return { times, incomplete: 'too-many' }
       const own = fromNameBytes(entry.name)
       const name = rel === '' ? own : `${rel}/${own}`
-      if (entry.isDirectory()) pending.push(name)
-      else if (entry.isFile()) {
+      if (entry.isDirectory()) {
+        const full = skip.size === 0 ? undefined : toFsPath(root, name)
+        if (typeof full !== 'string' || !skip.has(full)) pending.push(name)
+      } else if (entry.isFile()) {
         const stat = await fs.lstat(toFsPath(root, name)).catch(() => undefined)
         if (stat !== undefined && stat.mtimeMs >= since && stat.mtimeMs !== snapshotTime)
           times.set(name, stat.mtimeMs)

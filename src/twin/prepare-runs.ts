@@ -1,4 +1,5 @@
 import fs from 'node:fs/promises'
+import path from 'node:path'
 import type { BuildOptions } from '../config/build-options.js'
 import { findOutputs } from '../digest/manifest.js'
 import { ReproofError } from '../errors.js'
@@ -102,19 +103,25 @@ export async function prepareRuns(
   }
   const roots = { a: view('a', plan.runs.a.layout.root), b: view('b', plan.runs.b.layout.root) }
   // Where each run may stage what it archives, as reproof sees it (the file-time check
-  // reads them after the runs): $TMPDIR, HOME, and in the sandbox its own /tmp and
-  // /dev/shm (outside it, those are the machine's, one for both runs).
+  // reads them after the runs): $TMPDIR, HOME (run B's as it was given: the home
+  // variation gives it one that does not exist, which the build may make), the
+  // directories above the root within the run's own workspace (`..`, `../..`: writable
+  // there), and in the sandbox its own /tmp and /dev/shm (outside it, those are the
+  // machine's, one for both runs).
+  const homeOf = (id: 'a' | 'b'): string => plan.runs[id].env.HOME ?? plan.runs[id].layout.home
   const staging = [
     {
       label: '$TMPDIR',
       a: view('a', plan.runs.a.layout.tmp),
       b: view('b', plan.runs.b.layout.tmp),
     },
-    {
-      label: '$HOME',
-      a: view('a', plan.runs.a.layout.home),
-      b: view('b', plan.runs.b.layout.home),
-    },
+    { label: '$HOME', a: view('a', homeOf('a')), b: view('b', homeOf('b')) },
+    ...aboveRoots(workspace, { a: homeOf('a'), b: homeOf('b') }).map((level) => ({
+      label: level.label,
+      a: view('a', level.a),
+      b: view('b', level.b),
+      skip: { a: level.skip.a.map((p) => view('a', p)), b: level.skip.b.map((p) => view('b', p)) },
+    })),
     ...['/tmp', '/dev/shm']
       .map((dir) => ({ label: dir, a: view('a', dir), b: view('b', dir) }))
       .filter((place) => place.a !== place.b),
@@ -137,6 +144,9 @@ export async function prepareRuns(
     a: noteRootChain('A', workspace.base, plan.runs.a.layout.root, (p) => view('a', p)),
     b: noteRootChain('B', workspace.base, plan.runs.b.layout.root, (p) => view('b', p)),
   }
+  // What run B is varied with, as judged: a message (a timeout's) names no variation the
+  // probes found had no effect here.
+  contexts.b = { ...contexts.b, variedWith: variedWith(judged, 'b') }
   return { isolation, plan, contexts, roots, staging, snapshot, judged, stale, chains }
 }
 
@@ -287,19 +297,23 @@ export function refuseUnappliedExplicit(
   )
 }
 
+/** What a run is varied with, for messages ("path, time (+397d)"). */
+function variedWith(variations: readonly VariationRecord[], id: 'a' | 'b'): string {
+  return id === 'a'
+    ? 'nothing (run A is the reference)'
+    : variations
+        .filter((v) => v.status === 'effective')
+        .map((v) => (v.name === 'path' ? 'path' : `${v.name} (${v.b})`))
+        .join(', ')
+}
+
 function toRunContext(
   setup: RunSetup,
   sandbox: RunSandbox | undefined,
   variations: readonly VariationRecord[],
   id: 'a' | 'b',
 ): RunContext {
-  const varied =
-    id === 'a'
-      ? 'nothing (run A is the reference)'
-      : variations
-          .filter((v) => v.status === 'effective')
-          .map((v) => (v.name === 'path' ? 'path' : `${v.name} (${v.b})`))
-          .join(', ')
+  const varied = variedWith(variations, id)
   return {
     setup,
     enter: sandbox?.enter ?? [],
@@ -307,4 +321,41 @@ function toRunContext(
     ...(sandbox === undefined ? {} : { reap: () => sandbox.reap() }),
     variedWith: varied,
   }
+}
+
+/**
+ * The directories above each run's root, up to its workspace, paired by how far up they
+ * are (`..` with `..`): a build may stage there what it archives. Each leaves out what is
+ * read apart (the directory below it toward the root, the root, $HOME, $TMPDIR, the
+ * other run's directory, which outside the sandbox lies in the same workspace). Levels
+ * only one run has (run B's root lies deeper) pair with nothing and are not read.
+ */
+export function aboveRoots(
+  workspace: Pick<Workspace, 'base' | 'layouts'>,
+  homes: { a: string; b: string },
+): { label: string; a: string; b: string; skip: { a: string[]; b: string[] } }[] {
+  const levels = (id: 'a' | 'b'): { dir: string; skip: string[] }[] => {
+    const { root, tmp } = workspace.layouts[id]
+    // Outside the sandbox the workspace holds the other run's directory too.
+    const other = workspace.layouts[id === 'a' ? 'b' : 'a'].dir
+    const out: { dir: string; skip: string[] }[] = []
+    const inside = (dir: string): boolean =>
+      dir === workspace.base || dir.startsWith(`${workspace.base}/`)
+    for (
+      let below = root, dir = path.dirname(root);
+      inside(dir);
+      below = dir, dir = path.dirname(dir)
+    ) {
+      out.push({ dir, skip: [below, homes[id], tmp, other] })
+      if (dir === workspace.base) break
+    }
+    return out
+  }
+  const [a, b] = [levels('a'), levels('b')]
+  return a.slice(0, b.length).map((level, i) => ({
+    label: Array.from({ length: i + 1 }, () => '..').join('/'),
+    a: level.dir,
+    b: b[i]?.dir ?? level.dir,
+    skip: { a: level.skip, b: b[i]?.skip ?? [] },
+  }))
 }

@@ -431,31 +431,46 @@ with zipfile.ZipFile('out/gen.zip', 'w') as z:
     expect([0, 1]).toContain(code)
   })
 
-  it("look in each run's $TMPDIR too, where a build stages the tree it archives", async () => {
-    // Run A is slow before it stages, run B after: the archives are written seconds
-    // apart, the staged file they hold at nearly the same time.
-    const script = [
-      'case "$PWD" in *canary*) ;; *) sleep 2.5;; esac',
-      'mkdir -p "$TMPDIR/stage" && echo hi > "$TMPDIR/stage/f"',
-      'case "$PWD" in *canary*) sleep 3;; esac',
-      'mkdir -p out && tar -C "$TMPDIR" -cf out/x.tar stage',
-    ].join('\n')
-    const { result } = await build(project({ 'build.sh': script }), [
-      '-o',
-      'out/x.tar',
-      '--',
-      'sh',
-      'build.sh',
-    ])
-    const fileTimes = result?.variations.find((v) => v.name === 'file-times')
-    expect(fileTimes?.note).toMatch(
-      /file times not varied for 1 of the \d+ file\(s\) both runs wrote \(\$TMPDIR\/stage\/f\)/,
-    )
-    // The archive took that file's time: the verdict's line says file-times did not reach it.
-    expect(fileTimes?.reach).toMatch(
-      /^not 1 of the \d+ file\(s\) both runs wrote, written less than 2 s apart \(\$TMPDIR\/stage\/f\)$/,
-    )
-  })
+  it.each([
+    ['$TMPDIR', '$TMPDIR/stage', [], '\\$TMPDIR/stage/f'],
+    // Above the root, in the run's own workspace: writable there, as the root is.
+    ['the directory above the root', '../stage', [], '\\.\\./stage/f'],
+    ['two directories above the root', '../../stage', [], '\\.\\./\\.\\./stage/f'],
+    // Run B's HOME as the home variation gives it, which the build may make.
+    ['the varied $HOME', '$HOME/stage', ['--vary', 'home'], '\\$HOME/stage/f'],
+  ])(
+    'look in %s too, where a build stages the tree it archives',
+    async (_, stage, extra, shown) => {
+      // Run A is slow before it stages, run B after: the archives are written seconds
+      // apart, the staged file they hold at nearly the same time.
+      const script = [
+        'case "$PWD" in *canary*) ;; *) sleep 2.5;; esac',
+        `mkdir -p "${stage}" && echo hi > "${stage}/f"`,
+        'case "$PWD" in *canary*) sleep 3;; esac',
+        `mkdir -p out && tar -C "${stage}" -cf out/x.tar f`,
+      ].join('\n')
+      const { result } = await build(project({ 'build.sh': script }), [
+        '-o',
+        'out/x.tar',
+        ...extra,
+        '--',
+        'sh',
+        'build.sh',
+      ])
+      const fileTimes = result?.variations.find((v) => v.name === 'file-times')
+      expect(fileTimes?.note).toMatch(
+        new RegExp(
+          `file times not varied for 1 of the \\d+ file\\(s\\) both runs wrote \\(${shown}\\)`,
+        ),
+      )
+      // The archive took that file's time: the verdict's line says file-times did not reach it.
+      expect(fileTimes?.reach).toMatch(
+        new RegExp(
+          `^not 1 of the \\d+ file\\(s\\) both runs wrote, written less than 2 s apart \\(${shown}\\)$`,
+        ),
+      )
+    },
+  )
 })
 
 describe('the date a build writes', () => {
