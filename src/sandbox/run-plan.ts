@@ -161,12 +161,12 @@ function keptBy(note: string | undefined): string {
 
 /**
  * Whether an OpenMP count (OMP_NUM_THREADS, OMP_THREAD_LIMIT) is one thread: run B's
- * count is 1, so a count of 1 given to run A leaves the CPU count the same in both
- * (GNU nproc prints it, as the runtimes take it: the first number of a list, spaces and
- * leading zeros aside).
+ * count is 1, so a count of 1 given to run A leaves the CPU count the same in both, as
+ * the runtimes take it: the first number of a list, spaces, a plus sign (libgomp reads
+ * it with strtoul, which takes one; GNU nproc does not) and leading zeros aside.
  */
 export function ompCountIsOne(value: string): boolean {
-  return /^\s*0*1\s*(,|$)/.test(value)
+  return /^\s*\+?0*1\s*(,|$)/.test(value)
 }
 
 /** The variables that set OpenMP's thread count, which GNU nproc prints too. */

@@ -355,10 +355,11 @@ describe('planRuns', () => {
     expect(four.variations.find((v) => v.name === 'cpus')?.reach).toBeUndefined()
   })
 
-  it('counts an OpenMP count as one thread as nproc reads it', () => {
-    for (const v of ['1', ' 1', '01', '1,4', '1 ', ' 001 , 2'])
+  it('counts an OpenMP count as one thread as the runtimes read it', () => {
+    // `+1` too: libgomp reads it with strtoul, which takes the sign.
+    for (const v of ['1', ' 1', '01', '1,4', '1 ', ' 001 , 2', '+1', ' +01,2'])
       expect(ompCountIsOne(v), JSON.stringify(v)).toBe(true)
-    for (const v of ['', '0', '2', '10', '11', '4,1', 'one', '1x', '+1'])
+    for (const v of ['', '0', '2', '10', '11', '4,1', 'one', '1x', '-1', '+-1', '++1'])
       expect(ompCountIsOne(v), JSON.stringify(v)).toBe(false)
   })
 
