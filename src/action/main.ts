@@ -151,6 +151,10 @@ export async function runAction(env: Env, log: Log = process.stdout): Promise<nu
       uploadFailure = isReproofError(err)
         ? `${err.message}${err.context.hint === undefined ? '' : ` (${err.context.hint})`}`
         : String(err)
+      // A failed step passes on no bundle (as documented): a later step keyed on
+      // `bundle-path`, run `if: always()`, would read it as the release's. The summary
+      // says where it was written.
+      delete outputs['bundle-path']
     } finally {
       process.off('SIGINT', onSignal)
       process.off('SIGTERM', onSignal)
@@ -166,6 +170,10 @@ export async function runAction(env: Env, log: Log = process.stdout): Promise<nu
       `## reproof build: signed, but not stored with GitHub's attestations`,
       '',
       markdownText(uploadFailure),
+      '',
+      markdownText(
+        `The bundle was written to ${bundle}; the step failed, so output bundle-path is not set.`,
+      ),
       '',
     ])
     annotate(log, code === EXIT.ambiguous ? 'warning' : 'error', uploadFailure, 'reproof build')

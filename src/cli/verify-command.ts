@@ -120,5 +120,8 @@ function withPolicyOptions(command: Command): Command {
       '--max-age <duration>',
       'require the earliest verified log or timestamp time to be no older than this (e.g. 90d, 2w, 12h)',
     )
-    .option('--policy <file>', 'JSON file with the same policy settings (flags win)')
+    .option(
+      '--policy <file>',
+      'JSON file with the same policy settings; a setting given both ways must agree (else exit 2)',
+    )
 }

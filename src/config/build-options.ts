@@ -217,7 +217,17 @@ export function toBuildOptions(
       { flag: '--statement', file: fromFlag(flags.statement) },
     ],
     env: mergeEnv(config.env ?? [], flags.env ?? []),
-    timeoutMs: timeoutText === undefined ? undefined : parseDuration(timeoutText, '--timeout'),
+    // Named where it came from: the config's value is not the flag's (nor, in the
+    // Action, the workflow's input).
+    timeoutMs:
+      timeoutText === undefined
+        ? undefined
+        : parseDuration(
+            timeoutText,
+            flags.timeout !== undefined
+              ? '--timeout'
+              : `${path.join(configDir, CONFIG_FILE)} "timeout"`,
+          ),
     keep: flags.keep ?? config.keep ?? false,
     sequential: flags.sequential ?? config.sequential ?? false,
     variations: variations.names,

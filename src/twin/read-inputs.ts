@@ -103,7 +103,7 @@ export async function readInputs(options: BuildOptions, callerEnv: CallerEnv, wa
   if (git !== undefined && excludedTracked.length > 0) {
     git.dirty = true
     warnings.push(
-      `--exclude leaves out ${excludedTracked.length} tracked file(s) of commit ${git.commit.slice(0, 12)} (${firstFew(excludedTracked.map(toDisplayText), 5)}): the build had none of them, so the record says the tree differs from the commit`,
+      `the exclude globs (--exclude, or exclude in reproof.config.json) leave out ${excludedTracked.length} tracked file(s) of commit ${git.commit.slice(0, 12)} (${firstFew(excludedTracked.map(toDisplayText), 5)}): the build had none of them, so the record says the tree differs from the commit`,
     )
   }
   // The same for outputs the commit holds: built afresh here, where a build of the

@@ -877,7 +877,8 @@ describe('the GitHub Action', () => {
         reached,
       )
       expect(run.code, run.stdout).toBe(130)
-      expect(run.outputs).toMatchObject({ signed: 'true', 'bundle-path': 'app.sigstore.json' })
+      expect(run.outputs).toMatchObject({ signed: 'true' })
+      expect(run.outputs['bundle-path']).toBeUndefined()
       expect(run.outputs['attestation-id']).toBeUndefined()
       expect(run.summary).toContain('signed, but not stored')
       expect(run.summary).toContain('whether it was stored is unknown')
@@ -938,9 +939,12 @@ describe('the GitHub Action', () => {
       status = 403
       const refused = await runAction(inputs, dir, github)
       expect(refused.code).toBe(3)
-      // Signed and kept, but not stored: the outputs claim no attestation.
-      expect(refused.outputs).toMatchObject({ signed: 'true', 'bundle-path': 'app.sigstore.json' })
+      // Signed and kept, but not stored: the outputs claim no attestation, and a failed
+      // step passes on no bundle; the summary says where it is.
+      expect(refused.outputs).toMatchObject({ signed: 'true' })
+      expect(refused.outputs['bundle-path']).toBeUndefined()
       expect(refused.outputs['attestation-id']).toBeUndefined()
+      expect(refused.summary).toContain('The bundle was written to app')
       expect(refused.stdout).toMatch(
         /^::error title=reproof build::GitHub's attestations API refused the bundle \(HTTP 403: Resource not accessible by integration\).*attestations: write/m,
       )

@@ -483,7 +483,7 @@ describe('reproof build', () => {
     const left = await built(['--exclude', 'notes.txt'])
     expect(left.written.source.git?.dirty).toBe(true)
     expect(left.run.stderr + left.run.stdout).toContain(
-      '--exclude leaves out 1 tracked file(s) of commit',
+      'the exclude globs (--exclude, or exclude in reproof.config.json) leave out 1 tracked file(s) of commit',
     )
     // An untracked file left out is no part of the commit: still clean.
     fs.writeFileSync(path.join(source, 'scratch.log'), 'x\n')

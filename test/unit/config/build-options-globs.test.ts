@@ -91,3 +91,18 @@ describe('negated globs', () => {
     expect(withOut('!(*.map)').outputs).toEqual(['!(*.map)'])
   })
 })
+
+describe('a value the config gives', () => {
+  it("is named as the config's, not as the flag, when it is wrong", () => {
+    const fromConfig = refusal(() =>
+      toBuildOptions({ out: ['dist'] }, ['make'], { timeout: 'soon' }, '/w', '/w'),
+    )
+    expect(fromConfig.message).toMatch(
+      /^\/w\/reproof\.config\.json "timeout": "soon" is not a duration/,
+    )
+    const fromFlag = refusal(() =>
+      toBuildOptions({ out: ['dist'], timeout: 'soon' }, ['make'], { timeout: '5m' }, '/w', '/w'),
+    )
+    expect(fromFlag.message).toMatch(/^--timeout: "soon" is not a duration/)
+  })
+})
