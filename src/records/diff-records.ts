@@ -163,10 +163,13 @@ export async function diffRecords(
   const names = [...new Set([...digestsA.keys(), ...digestsB.keys()])].sort()
   const differing = names.filter((n) => digestsA.get(n)?.sha256 !== digestsB.get(n)?.sha256)
   // Only roots laid out as reproof keeps them are read, each record's own two.
-  const kept = [a, b].every((record) => {
-    const [x, y] = [...record.runs].sort((p, q) => p.id.localeCompare(q.id))
-    return x !== undefined && y !== undefined && isWorkspaceLayout(record.canary, x.root, y.root)
-  })
+  const laidOut = (record: DiffableRecord, runs: typeof runsA): boolean => {
+    const [x, y] = runs
+    return (
+      x !== undefined && y !== undefined && isWorkspaceLayout(record.canary, x.run.root, y.run.root)
+    )
+  }
+  const kept = laidOut(a, runsA) && laidOut(b, runsB)
   const rootsExist = kept && fs.existsSync(runA.root) && fs.existsSync(runB.root)
   engine.compared = names.length - differing.length
   // The same bytes, executable in one record only: what ships differs.
