@@ -12,9 +12,11 @@ import { stripCredentials } from '../sandbox/git.js'
 function isRefName(ref: string): boolean {
   return (
     ref.startsWith('refs/') &&
-    // No control character, space or DEL (git refuses them; any other Unicode is a name).
-    !/[\s\u007f]/u.test(ref) &&
-    ![...ref.matchAll(/./gsu)].some(([c]) => c < ' ') &&
+    // No ASCII control character, space or DEL (git refuses them; any other character,
+    // a no-break space included, is part of a name git takes).
+    !Array.from({ length: ref.length }, (_, i) => ref.charCodeAt(i)).some(
+      (c) => c <= 0x20 || c === 0x7f,
+    ) &&
     !/[~^:?*[\\]/.test(ref) &&
     !ref.split('/').some((part) => part === '' || part.startsWith('.') || part.endsWith('.lock')) &&
     !ref.includes('..') &&

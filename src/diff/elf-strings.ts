@@ -56,8 +56,9 @@ export function checkElfStrings(a: Buffer, b: Buffer, options: StringCheckOption
     const name = (sx ?? sy)?.name ?? key
     if (bx === null || by === null)
       return { ok: false, incomplete: `${name} is compressed in a way not read here, or too large` }
-    if (bx.equals(by)) continue
-    const [listA, listB] = [strings(bx), strings(by)]
+    const section = sx ?? sy
+    if (bx.equals(by) || section === undefined) continue
+    const [listA, listB] = [sectionStrings(section, bx), sectionStrings(section, by)]
     if (listA === undefined || listB === undefined)
       return { ok: false, incomplete: `${name} holds more than ${MAX_STRINGS} strings` }
     const found = unexplained(listA, listB, options)
@@ -91,10 +92,30 @@ function stringSections(file: ElfFile): Map<string, ElfSection> {
   const seen = new Map<string, number>()
   const found = new Map<string, ElfSection>()
   for (const s of file.sections)
-    if ((s.flags & SHF_STRINGS) !== 0 && (s.flags & SHF_ALLOC) === 0 && s.type !== SHT_NOBITS)
+    if (
+      (s.flags & SHF_ALLOC) === 0 &&
+      s.type !== SHT_NOBITS &&
+      ((s.flags & SHF_STRINGS) !== 0 || INLINE_TEXT.test(s.name))
+    )
       found.set(keyFor(s.name, seen), s)
   return found
 }
+
+// Debug sections that hold strings inline among other data (DW_FORM_string): the
+// producer and its flags, the compilation directory and file names are there when the
+// compiler does not merge them into .debug_str (`-fno-merge-debug-strings`, DWARF 4's
+// line table). Read as the text runs in them.
+const INLINE_TEXT = /^\.z?debug_(?:info|line|macro|macinfo)(?:\.dwo)?$/
+
+/** The section's strings: between NULs in a string section, the text runs of another. */
+function sectionStrings(s: ElfSection, bytes: Buffer): string[] | undefined {
+  if ((s.flags & SHF_STRINGS) !== 0) return strings(bytes)
+  const runs = bytes.toString('latin1').match(TEXT_RUN) ?? []
+  return runs.length > MAX_STRINGS ? undefined : runs
+}
+
+// Printable text of four characters or more, ended by a NUL: how a string lies inline.
+const TEXT_RUN = /[\x20-\x7e\t]{4,}(?=\0)/g
 
 /** A section's bytes, inflated where it is compressed; null where that cannot be read within bounds. */
 function content(bytes: Buffer, file: ElfFile, s: ElfSection): Buffer | null {

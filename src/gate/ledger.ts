@@ -1041,7 +1041,9 @@ export class FileLedger implements Ledger {
    */
   private append(line: string, after: number): void {
     const file = this.real
-    mkdirDurableSync(path.dirname(file))
+    // Every directory above it synced, made now or not: a gate that died between its
+    // mkdir and the sync left them, and this record is acknowledged below them.
+    mkdirDurableSync(path.dirname(file), { ancestors: true })
     const fd = fs.openSync(file, 'a')
     try {
       const stat = fs.fstatSync(fd)

@@ -333,11 +333,18 @@ export async function mkdirDurable(dir: string): Promise<void> {
   for (const made of madeDirs(dir, first)) await syncDir(path.dirname(made))
 }
 
-/** mkdirDurable, synchronously. */
-export function mkdirDurableSync(dir: string): void {
+/**
+ * mkdirDurable, synchronously. With `ancestors`, every directory up to the root is
+ * fsynced into its parent even when none was made now: one an earlier call made, and
+ * died before syncing (a crash, an fsync that failed), exists but may not outlast a
+ * power cut.
+ */
+export function mkdirDurableSync(dir: string, { ancestors = false } = {}): void {
   const first = fsSync.mkdirSync(dir, { recursive: true })
-  if (first === undefined) return
-  for (const made of madeDirs(dir, first)) {
+  const top = ancestors ? path.parse(path.resolve(dir)).root : first
+  if (top === undefined) return
+  for (const made of madeDirs(dir, top)) {
+    if (path.dirname(made) === made) continue
     const fd = fsSync.openSync(path.dirname(made), 'r')
     try {
       fsSync.fsyncSync(fd)

@@ -116,7 +116,11 @@ export async function prepareRuns(
       b: view('b', plan.runs.b.layout.tmp),
     },
     { label: '$HOME', a: view('a', homeOf('a')), b: view('b', homeOf('b')) },
-    ...aboveRoots(workspace, { a: homeOf('a'), b: homeOf('b') }).map((level) => ({
+    ...aboveRoots(
+      workspace,
+      { a: homeOf('a'), b: homeOf('b') },
+      isolation.kind === 'namespaces',
+    ).map((level) => ({
       label: level.label,
       a: view('a', level.a),
       b: view('b', level.b),
@@ -333,6 +337,8 @@ function toRunContext(
 export function aboveRoots(
   workspace: Pick<Workspace, 'base' | 'layouts'>,
   homes: { a: string; b: string },
+  /** Whether each run has a private view of what lies above the workspace (the sandbox). */
+  beyondWorkspace = false,
 ): { label: string; a: string; b: string; skip: { a: string[]; b: string[] } }[] {
   const levels = (id: 'a' | 'b'): { dir: string; skip: string[] }[] => {
     const { root, tmp } = workspace.layouts[id]
@@ -352,6 +358,19 @@ export function aboveRoots(
     return out
   }
   const [a, b] = [levels('a'), levels('b')]
+  // Run B's root lies deeper: its top level (the workspace) pairs with what lies above
+  // run A's workspace, where run A writes what run B writes in its own. In the sandbox
+  // that is the run's private /tmp or /dev/shm (or a read-only place, where run A cannot
+  // write); outside it, the machine's, which is not read.
+  const privateInSandbox = (dir: string): boolean =>
+    ['/tmp', '/dev/shm'].some((top) => dir === top || dir.startsWith(`${top}/`))
+  if (beyondWorkspace)
+    while (a.length < b.length) {
+      const last = a.at(-1)
+      const dir = last === undefined ? undefined : path.dirname(last.dir)
+      if (last === undefined || dir === undefined || !privateInSandbox(dir)) break
+      a.push({ dir, skip: [last.dir] })
+    }
   return a.slice(0, b.length).map((level, i) => ({
     label: Array.from({ length: i + 1 }, () => '..').join('/'),
     a: level.dir,

@@ -43,6 +43,7 @@ export function checkStatement(
   return [
     ...typeChecks(payloadType, s._type, predicateType, policy),
     ...artifacts.map((artifact) => subjectCheck(artifact, subjects, sha256Required)),
+    ...conflictingSubjects(subjects),
     ...timeChecks(policy, signer, verifiedTimes, now),
     ...provenanceChecks(policy, signer, predicateType, s.predicate, subjects, artifacts),
   ]
@@ -109,6 +110,35 @@ function subjectCheck(
     found: subjects.map((x) => x.digest),
     reason: 'subject-mismatch',
   })
+}
+
+/**
+ * One name given two digests: no build writes that, and a reader that shows or records
+ * subjects by name (a ledger, a job summary) would pair the artifact with the wrong one.
+ * A check only where it fails.
+ */
+function conflictingSubjects(subjects: readonly Record<string, unknown>[]): Check[] {
+  const seen = new Map<unknown, string>()
+  for (const subject of subjects) {
+    // The digests a verifier reads, as text: never the whole value, which a hostile
+    // statement nests too deep to serialize.
+    const d = isObject(subject.digest) ? subject.digest : {}
+    const text = (value: unknown): string => (typeof value === 'string' ? value : '')
+    const digest = `${text(d.sha256)} ${text(d.sha512)}`
+    const before = seen.get(subject.name)
+    if (before !== undefined && before !== digest)
+      return [
+        checked({
+          name: 'subject names',
+          ok: false,
+          wanted: 'one digest for each subject name',
+          found: subject.name,
+          reason: 'subject-mismatch',
+        }),
+      ]
+    seen.set(subject.name, digest)
+  }
+  return []
 }
 
 /**

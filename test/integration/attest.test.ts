@@ -657,7 +657,7 @@ describe('reproof attest with a key', () => {
           commit: 'b'.repeat(64),
           subdirectory: 'a/b',
           repository: 'https://github.com/a/b',
-          ref: 'refs/heads/feature/ünïcode',
+          ref: 'refs/heads/feature/ünïcode\u00a0x',
         }),
       }),
     )

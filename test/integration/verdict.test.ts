@@ -436,6 +436,8 @@ with zipfile.ZipFile('out/gen.zip', 'w') as z:
     // Above the root, in the run's own workspace: writable there, as the root is.
     ['the directory above the root', '../stage', [], '\\.\\./stage/f'],
     ['two directories above the root', '../../stage', [], '\\.\\./\\.\\./stage/f'],
+    // Run B's workspace, which for run A lies above its own (in the sandbox, private).
+    ['three directories above the root', '../../../stage', [], '(\\.\\./){3}stage/f'],
     // Run B's HOME as the home variation gives it, which the build may make.
     ['the varied $HOME', '$HOME/stage', ['--vary', 'home'], '\\$HOME/stage/f'],
   ])(

@@ -36,6 +36,8 @@ describe('checkElfStrings', () => {
       ['-g', '-frecord-gcc-switches', `-I${root}/inc`],
       ['-g', '-gz'],
       ['-g', '-gz=zlib-gnu'],
+      ['-g', '-fno-merge-debug-strings'],
+      ['-g', '-gsplit-dwarf'],
     ])
       for (const link of [false, true]) {
         const a = built(path.join(root, 'one', 'src'), flags, { link })
@@ -55,6 +57,17 @@ describe('checkElfStrings', () => {
     expect(result.a).toMatch(/^GNU C.* -O1 /)
     expect(result.b).toContain('-fstack-protector-strong')
     expect(describeStringCheck(result)).toContain('.debug_str')
+  })
+
+  it('names a flag in a producer kept inline in .debug_info, not in .debug_str', () => {
+    const root = makeTemp()
+    const inline = ['-g', '-O2', '-fno-merge-debug-strings']
+    const a = built(path.join(root, 'a'), inline)
+    const b = built(path.join(root, 'b', 'deeper'), [...inline, '-fstack-protector-strong'])
+    const result = check(a, b)
+    expect(result).toMatchObject({ ok: false, section: '.debug_info' })
+    if (result.ok || !('section' in result)) throw new Error('expected a named string')
+    expect(result.b).toContain('-fstack-protector-strong')
   })
 
   it('names a .comment string that only one side holds (an #ident), and a .comment one side lacks', () => {

@@ -39,4 +39,23 @@ describe('aboveRoots', () => {
     for (const level of aboveRoots(workspace, { a: '/h', b: '/h' }))
       for (const dir of [level.a, level.b]) expect(dir === '/w' || dir.startsWith('/w/')).toBe(true)
   })
+
+  it("in the sandbox, pairs run B's workspace with what lies above run A's, where that is private", () => {
+    const shm = {
+      base: '/dev/shm/p/w',
+      layouts: {
+        a: layout('a', '/dev/shm/p/w/a', '/dev/shm/p/w/a/app'),
+        b: layout('b', '/dev/shm/p/w/b-path-c', '/dev/shm/p/w/b-path-c/src-c/app-c'),
+      },
+    }
+    const homes = { a: '/h', b: '/h' }
+    expect(aboveRoots(shm, homes, true).map((l) => [l.label, l.a, l.b, l.skip.a])).toEqual([
+      ['..', '/dev/shm/p/w/a', '/dev/shm/p/w/b-path-c/src-c', expect.any(Array)],
+      ['../..', '/dev/shm/p/w', '/dev/shm/p/w/b-path-c', expect.any(Array)],
+      ['../../..', '/dev/shm/p', '/dev/shm/p/w', ['/dev/shm/p/w']],
+    ])
+    // Outside the sandbox, or above a workspace on a disk (read-only there): not read.
+    expect(aboveRoots(shm, homes, false)).toHaveLength(2)
+    expect(aboveRoots(workspace, homes, true)).toHaveLength(2)
+  })
 })

@@ -180,6 +180,32 @@ describe('the statement itself', () => {
       expect(failed({}, KEY, statement, [artifact])).toEqual([])
     }
   })
+
+  it('refuses one subject name given two digests, whichever the artifact matches', () => {
+    const other = { sha256: 'ee'.repeat(32) }
+    for (const subject of [
+      [
+        { name: 'app.tgz', digest: { sha256: SHA } },
+        { name: 'app.tgz', digest: other },
+      ],
+      [
+        { name: 'app.tgz', digest: other },
+        { name: 'app.tgz', digest: { sha256: SHA } },
+      ],
+    ]) {
+      const checks = run({}, KEY, provenance(SOURCE, { subject }))
+      expect(checks.filter((c) => !c.ok).map((c) => [c.name, c.reason])).toEqual([
+        ['subject names', 'subject-mismatch'],
+      ])
+    }
+    // The same name twice with the same digest, or two names: as before.
+    const same = [
+      { name: 'app.tgz', digest: { sha256: SHA } },
+      { name: 'app.tgz', digest: { sha256: SHA } },
+      { name: 'lib.tgz', digest: other },
+    ]
+    expect(failed({}, KEY, provenance(SOURCE, { subject: same }))).toEqual([])
+  })
 })
 
 describe('policies on the provenance', () => {
