@@ -322,18 +322,21 @@ function persistingSigner(
 }
 
 /**
- * Who an OIDC token names, as a digest of its issuer and subject (and e-mail), which stay
- * the same across the tokens one identity is given; a token that cannot be read names
- * only itself. Never the token: the pending file must not hold a secret.
+ * Who an OIDC token names, as a digest of the claims a certificate is issued from: the
+ * issuer, the subject, an e-mail, and GitHub's workflow (one branch's workflows share a
+ * subject, and Fulcio names the workflow), which stay the same across the tokens one
+ * identity is given; a token that cannot be read names only itself. Never the token: the
+ * pending file must not hold a secret.
  */
 export function tokenIdentity(token: string): string {
   try {
     const claims = JSON.parse(
       Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'),
     ) as Record<string, unknown>
-    const { iss, sub, email } = claims
+    const { iss, sub } = claims
+    const named = ['email', 'job_workflow_ref', 'workflow_ref'].map((k) => claims[k] ?? null)
     if (typeof iss === 'string' && typeof sub === 'string')
-      return sha256Hex(Buffer.from(JSON.stringify([iss, sub, email ?? null])))
+      return sha256Hex(Buffer.from(JSON.stringify([iss, sub, ...named])))
   } catch {
     // Not a JWT: below.
   }
