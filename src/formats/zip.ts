@@ -106,6 +106,7 @@ export async function scanZip(
   let unowned: string | undefined
   let signingBlock: { size: number; digest: string } | undefined
   let uncounted: string | undefined
+  let afterDirectory: string | undefined
   try {
     for (;;) {
       const entry = await nextEntry(zip)
@@ -199,6 +200,10 @@ export async function scanZip(
       bytes === undefined || mozilla !== undefined
         ? undefined
         : uncountedDirectory(bytes, centralStart, centralEnd)
+    afterDirectory =
+      bytes === undefined || mozilla !== undefined
+        ? undefined
+        : bytesAfterDirectory(bytes, centralStart, centralEnd)
     signingBlock =
       bytes === undefined || mozilla !== undefined
         ? undefined
@@ -226,6 +231,9 @@ export async function scanZip(
   const meta: Record<string, string> = { comment: fromNameBytes(asBytes(zip.comment)) }
   if (unowned !== undefined) meta['bytes no member owns'] = unowned
   if (uncounted !== undefined) meta['central directory past its count'] = uncounted
+  // What lies between the directory read and the end records: another directory there
+  // (one end record pointing at it) is what Info-ZIP's unzip extracts from.
+  if (afterDirectory !== undefined) meta['bytes after the central directory'] = afterDirectory
   // An APK's v2/v3 signatures: two builds signed alike hold the same block.
   if (signingBlock !== undefined)
     meta['APK signing block'] = `${signingBlock.size} bytes (sha256 ${signingBlock.digest})`
@@ -292,6 +300,38 @@ function uncountedDirectory(
 }
 
 const END_SIGNATURE = Buffer.from([0x50, 0x4b, 0x05, 0x06])
+const ZIP64_LOCATOR_SIGNATURE = 0x07064b50
+
+/**
+ * The bytes after the central directory read (and past any it holds beyond its count)
+ * and before the end records (the zip64 end record where its locator names one, else
+ * the end record), with their digest; undefined when there are none. Two end records
+ * that point at two directories leave the other directory here.
+ */
+function bytesAfterDirectory(
+  zip: ZipBytes,
+  centralStart: number,
+  centralEnd: number,
+): string | undefined {
+  const tailLength = Math.min(zip.length, 65_557)
+  const tailStart = zip.length - tailLength
+  const tail = zip.read(tailStart, tailLength)
+  const end = tail.lastIndexOf(END_SIGNATURE)
+  if (end === -1 || end + 22 > tail.length) return undefined
+  let structures = tailStart + end
+  // A zip64 locator just before the end record names where the zip64 end record is.
+  if (end >= 20 && tail.readUInt32LE(end - 20) === ZIP64_LOCATOR_SIGNATURE) {
+    const at = Number(tail.readBigUInt64LE(end - 20 + 8))
+    if (Number.isSafeInteger(at) && at >= centralEnd && at < structures) structures = at
+  }
+  const size = tail.readUInt32LE(end + 12)
+  const from = Math.max(centralEnd, size === 0xffffffff ? 0 : centralStart + size)
+  if (structures <= from) return undefined
+  const hash = crypto.createHash('sha256')
+  for (let at = from; at < structures; at += HASH_CHUNK)
+    hash.update(zip.read(at, Math.min(HASH_CHUNK, structures - at)))
+  return `${structures - from} bytes (sha256 ${hash.digest('hex')})`
+}
 
 /**
  * The APK signing block just before the central directory (its bytes are its own, not

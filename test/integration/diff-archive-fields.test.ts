@@ -569,6 +569,46 @@ open('b.zip', 'wb').write(lf + b + end(1, len(b), len(lf)))
     ])
   })
 
+  it('names a second central directory between the one read and the end records, which unzip extracts from', async () => {
+    const dir = makeTemp()
+    // B: the directory yauzl reads (the zip64 end record's), then a local header and a
+    // directory pointing at it (the classic end record's), then the end records.
+    python(
+      dir,
+      `
+import zipfile, io, struct
+def z(entries):
+    b = io.BytesIO()
+    with zipfile.ZipFile(b, 'w') as zf:
+        for n, d in entries:
+            zi = zipfile.ZipInfo(n, (1980, 1, 1, 0, 0, 0)); zi.external_attr = 0o644 << 16; zf.writestr(zi, d)
+    return b.getvalue()
+def parts(data):
+    cd = data.find(b'PK\\x01\\x02'); eo = data.rfind(b'PK\\x05\\x06')
+    return data[:cd], data[cd:eo]
+good = [('f', b'good\\n'), ('g', b'1\\n')]
+gl, gcd = parts(z(good))
+el, ecd = parts(z([('f', b'evil\\n')]))
+first = bytearray(ecd[:46 + 1]); struct.pack_into('<I', first, 42, len(gl) + len(gcd))
+evil_cd = bytes(first) + gcd[47:]
+evil_at = len(gl) + len(gcd) + len(el)
+z64_at = evil_at + len(evil_cd)
+z64 = struct.pack('<4sQHHIIQQQQ', b'PK\\x06\\x06', 44, 45, 45, 0, 0, 2, 2, len(gcd), len(gl))
+loc = struct.pack('<4sIQI', b'PK\\x06\\x07', 0, z64_at, 1)
+eocd = struct.pack('<4sHHHHIIH', b'PK\\x05\\x06', 0, 0, 2, 2, len(evil_cd), evil_at, 0)
+open('a.zip', 'wb').write(z(good))
+open('b.zip', 'wb').write(gl + gcd + el + evil_cd + z64 + loc + eocd)
+`,
+    )
+    const { code, report } = await diff(dir, 'a.zip', 'b.zip')
+    expect(code).toBe(1)
+    expect(fieldsOf(report)).toEqual([
+      expect.stringMatching(
+        /^ bytes after the central directory: \(absent\) → \d+ bytes \(sha256 [0-9a-f]{64}\)$/,
+      ),
+    ])
+  })
+
   it('compares the version a reader needs to extract a member, in both headers', async () => {
     const dir = makeTemp()
     python(
