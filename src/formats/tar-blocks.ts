@@ -383,14 +383,18 @@ export function magicOf(block: Buffer): Magic {
 }
 
 /**
- * Why tar readers would read an entry's name or link target as different paths, or
- * undefined when they agree (pure). Python's tarfile joins bytes 345 to 499 to a
+ * Why tar readers would read an entry's name or link target as different paths (or the
+ * entry as another kind), or undefined when they agree (pure). Python's tarfile joins bytes 345 to 499 to a
  * header's name whatever its magic (but for GNU's own types), libarchive under a magic
  * that starts `ustar` (but old GNU's), GNU tar only under ustar's exact one: there old
  * GNU keeps its access and change times, and a header of another magic its garbage. A
  * name from a PAX record or a GNU long name replaces the header's for all of them.
  */
 export function nameMisreading(raw: RawEntry): string | undefined {
+  // Old GNU's sparse type under another magic: GNU tar and libarchive read its map only
+  // under GNU's own magic (else a plain file of what follows), Python's tarfile always.
+  if (raw.type === 'S' && magicOf(raw.header) !== 'gnu')
+    return `it is a GNU sparse member (type S) under a magic other than GNU's, which GNU tar reads as a plain file and Python's tarfile as a sparse one of another size`
   // A GNU long name and a PAX path both: GNU tar takes the PAX path, Python's tarfile
   // whichever header came last. Named twice alike, they agree.
   for (const [type, key, what] of [

@@ -109,7 +109,9 @@ export function stableBlocks(
   // The whole field: file type or set-id bits in it are dropped too, and counted apart,
   // as what they did (run as its owner, a shared directory's sticky bit) goes with them.
   if (newMode !== mode) changes.modes++
-  if (type !== 'other' && (mode & 0o7000) !== 0)
+  // Whatever the type: a FIFO's, a device's or an unknown type's (which GNU tar extracts
+  // as a file, set-id bits and all) set-id bits go unsaid otherwise.
+  if ((mode & 0o7000) !== 0 && (newMode & 0o7000) === 0)
     changes.specialBits.push({ name: Buffer.from(raw.name), mode })
   if (hasOwner(raw.header) || raw.pax.some((r) => ['uid', 'gid', 'uname', 'gname'].includes(r.key)))
     changes.owners++

@@ -309,7 +309,7 @@ export function planTar(
   if (misread !== undefined)
     throw new ReproofError(
       'E_INPUT',
-      `${where}: the entry at byte ${misread.e.raw.at} (${toDisplayText(fromNameBytes(misread.e.raw.name))}): ${misread.why}; which path it names depends on the extractor, so it is refused`,
+      `${where}: the entry at byte ${misread.e.raw.at} (${toDisplayText(fromNameBytes(misread.e.raw.name))}): ${misread.why}; what it extracts depends on the extractor, so it is refused`,
       { path: where },
     )
   // Written canonically, a regular file's type with a name ending in `/` is made a

@@ -51,6 +51,8 @@ export interface ZipChanges {
   nested: string[]
   /** Members that are zips left as they are, each with the reason (signed, too large). */
   nestedKept: string[]
+  /** Other members left as they are that would be rewritten (a pinned RECORD), with the reason. */
+  kept: string[]
 }
 
 interface Member {
@@ -183,6 +185,7 @@ export async function normalizeZip<T>(
       flavor,
       nested: [],
       nestedKept: [],
+      kept: [],
     }
     const digestsListedIn = await memberDigestsListedIn(zip, members, flavor, budget, where)
     const job: ZipJob = {
@@ -603,6 +606,7 @@ function unchanged(entries: number, flavor: ZipChanges['flavor']): ZipChanges {
     flavor,
     nested: [],
     nestedKept: [],
+    kept: [],
   }
 }
 
@@ -1017,6 +1021,16 @@ async function rewrittenContent(
   }
   if (!isRecord && !isManifest && !nested && rules.mode !== 'compare') return undefined
   original ??= await read()
+  // A RECORD or manifest another member pins to its bytes (a checksum list holding its
+  // digest, RECORD.jws or RECORD.p7s beside it) stays as it is where it ships: sorted, it
+  // would no longer match.
+  if ((isRecord || isManifest) && !nested && rules.mode !== 'compare') {
+    const why = digestNamedBy(job, member, original)
+    if (why !== undefined) {
+      if (record) job.changes.kept.push(`${member.name}: left as it is, ${why}`)
+      return undefined
+    }
+  }
   if (nested && planOnly) {
     const changes = (await normalizeNested(job, member.name, original, record, true)).changes
     return changes ? NESTED_CHANGES : undefined
@@ -1303,6 +1317,7 @@ async function normalizeNested(
       async (plan, write) => {
         // What was left as it is further in is said from here.
         for (const kept of plan.changes.nestedKept) keep(kept, `${name}!`)
+        for (const kept of plan.changes.kept) keep(kept, `${name}!`)
         if (plan.signed !== undefined) {
           keep(plan.signed)
           return { changes: false }
@@ -2047,8 +2062,11 @@ export function normalizeZipFile(job: Job): Promise<NormalizeOutcome> {
     }
     if (!plan.rewrite && !job.canonical) {
       // Nothing else to change, but a zip inside was left as it is: said, not silent.
-      if (plan.changes.nestedKept.length > 0)
-        job.said.kept = plan.changes.nestedKept.map((n) => `nested ${n}`).join('; ')
+      if (plan.changes.nestedKept.length + plan.changes.kept.length > 0)
+        job.said.kept = [
+          ...plan.changes.nestedKept.map((n) => `nested ${n}`),
+          ...plan.changes.kept,
+        ].join('; ')
       return job.keep()
     }
     return job.write(async (out) => {
@@ -2084,5 +2102,6 @@ function describeZip(c: ZipChanges, rules: NormalizeRules): string[] {
       ? `${c.nested.length} nested ${c.nested.length === 1 ? 'archive' : 'archives'} normalized: ${firstFew(c.nested, 3)}`
       : '',
     ...c.nestedKept.map((n) => `nested ${n}`),
+    ...c.kept,
   ].filter((x) => x !== '')
 }

@@ -1572,6 +1572,48 @@ print(oct(m.mode), sorted(k for k in m.pax_headers if k.startswith('SCHILY')))"`
     )
   })
 
+  it('names set-id bits it removes from a FIFO, a device or an unknown type, and refuses a sparse type under the POSIX magic', async () => {
+    const dir = makeTemp()
+    sh(
+      dir,
+      `python3 - <<'PY'
+import sys, tarfile
+sys.path.insert(0, ${JSON.stringify(path.join(process.cwd(), 'test'))})
+from rawtar import member, with_checksum, END
+# An unknown type, which GNU tar extracts as a file, setuid; a FIFO setuid.
+unknown = bytearray(member('su', b'abc', mode=0o4755))
+unknown[156:157] = b'A'
+fifo = tarfile.TarInfo('ff'); fifo.type = tarfile.FIFOTYPE; fifo.mode = 0o4755
+open('odd.tar', 'wb').write(bytes(with_checksum(unknown)) + fifo.tobuf(format=tarfile.USTAR_FORMAT) + END)
+PY
+mkdir sp && truncate -s 3M sp/s1 && printf A | dd of=sp/s1 bs=1 seek=1000000 conv=notrunc 2>/dev/null
+tar -cSf gnu.tar --format=oldgnu -C sp s1
+# Old GNU's sparse member under POSIX ustar's magic: GNU tar reads a plain file of what
+# follows, Python's tarfile the sparse one.
+python3 - <<'PY'
+import sys
+sys.path.insert(0, ${JSON.stringify(path.join(process.cwd(), 'test'))})
+from rawtar import with_checksum
+d = bytearray(open('gnu.tar', 'rb').read())
+h = bytearray(d[0:512]); assert h[156:157] == b'S'
+h[257:265] = b'ustar\\x0000'
+d[0:512] = with_checksum(h)
+open('sparse.tar', 'wb').write(bytes(d))
+PY`,
+    )
+    const run = await normalize(dir, ['odd.tar', '-o', 'odd.out'])
+    expect(run.code, run.stderr).toBe(0)
+    expect(run.files[0]?.changes).toContainEqual(
+      expect.stringMatching(
+        /^2 setuid, setgid or sticky bits removed .*: ff \(4755\), su \(4755\)/,
+      ),
+    )
+    const sparse = await normalize(dir, ['sparse.tar', '-o', 'sparse.out'])
+    expect(sparse.code, sparse.stderr).toBe(2)
+    expect(sparse.stderr).toContain("a GNU sparse member (type S) under a magic other than GNU's")
+    expect(fs.existsSync(path.join(dir, 'sparse.out'))).toBe(false)
+  })
+
   it('refuses a tar that ends without its end-of-archive blocks', async () => {
     const dir = makeTemp()
     sh(
@@ -2197,6 +2239,39 @@ public class Main { public static void main(String[] a) throws Exception {
     expect(digest(path.join(dir, 'got.jar'))).toBe(digest(path.join(dir, 'signed.jar')))
     expect(digest(path.join(dir, 'got.zip'))).toBe(digest(path.join(dir, 'fake.zip')))
     expect(sh(dir, 'jarsigner -verify got.jar')).toMatch(/jar verified/)
+  })
+
+  it("leaves a wheel's RECORD as it is where a checksum list holds its digest or a signature beside it signs it", async () => {
+    const dir = makeTemp()
+    sh(
+      dir,
+      `python3 - <<'PY'
+import hashlib, zipfile
+record = b'b.py,sha256=x,1\\na.py,sha256=y,1\\npkg-1.dist-info/RECORD,,\\n'
+for name, extra in [
+    ('sums.whl', ('SHA256SUMS', hashlib.sha256(record).hexdigest().encode() + b'  pkg-1.dist-info/RECORD\\n')),
+    ('signed.whl', ('pkg-1.dist-info/RECORD.jws', b'{"signatures": []}')),
+    ('plain.whl', None),
+]:
+    with zipfile.ZipFile(name, 'w') as z:
+        z.writestr('a.py', 'a'); z.writestr('b.py', 'b'); z.writestr('pkg-1.dist-info/RECORD', record)
+        if extra: z.writestr(*extra)
+PY`,
+    )
+    fs.mkdirSync(path.join(dir, 'out'))
+    const run = await normalize(dir, ['sums.whl', 'signed.whl', 'plain.whl', '-o', 'out'])
+    expect(run.code, run.stderr).toBe(0)
+    const said = run.files.map((f) => f.changes.join('\n'))
+    expect(said[0]).toContain('pkg-1.dist-info/RECORD: left as it is, SHA256SUMS holds its digest')
+    // A signed wheel is left whole, as ever.
+    expect(fs.readFileSync(path.join(dir, 'out', 'signed.whl'))).toEqual(
+      fs.readFileSync(path.join(dir, 'signed.whl')),
+    )
+    expect(said[2]).toContain('RECORD rewritten')
+    // The list still checks out in what ships.
+    expect(
+      sh(dir, 'mkdir x && cd x && unzip -q ../out/sums.whl && sha256sum -c SHA256SUMS'),
+    ).toContain('pkg-1.dist-info/RECORD: OK')
   })
 
   it('leaves a zip inside as it is where any other member holds its digest or signs it, and a signed wheel whole', async () => {
