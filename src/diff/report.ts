@@ -133,6 +133,8 @@ export const NOT_COMPARED_ON_DISK: readonly string[] = [
   'extended attributes',
   'hard links',
   'mtimes',
+  // chattr's flags (append-only, immutable): the kernel's, read by no archive format.
+  'inode flags',
 ]
 
 /** The report on two sides found identical: `count` things compared, none differing. */
@@ -149,7 +151,7 @@ export function identicalReport(count: number, sides: [string, string]): DiffRep
   }
 }
 
-/** `owners, extended attributes, hard links and mtimes not compared`, or nothing. */
+/** `owners, extended attributes, hard links, mtimes and inode flags not compared`, or nothing. */
 export function notComparedText(report: DiffReport): string {
   const n = report.notCompared
   if (n.length === 0) return ''

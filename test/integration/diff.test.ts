@@ -61,10 +61,16 @@ describe('reproof diff', () => {
     if (process.getuid?.() === 0) fs.chownSync(path.join(dir, 'b/y.txt'), 4321, 4321)
     const { code, report } = await diff(path.join(dir, 'a'), path.join(dir, 'b'))
     expect(code).toBe(0)
-    expect(report?.notCompared).toEqual(['owners', 'extended attributes', 'hard links', 'mtimes'])
+    expect(report?.notCompared).toEqual([
+      'owners',
+      'extended attributes',
+      'hard links',
+      'mtimes',
+      'inode flags',
+    ])
     const text = await runCli(['diff', path.join(dir, 'a'), path.join(dir, 'b')])
     expect(text.stdout).toMatch(
-      /^identical: .* \(2 compared; owners, extended attributes, hard links and mtimes not compared\)$/m,
+      /^identical: .* \(2 compared; owners, extended attributes, hard links, mtimes and inode flags not compared\)$/m,
     )
   })
 
