@@ -318,19 +318,32 @@ function bytesAfterDirectory(
   const tail = zip.read(tailStart, tailLength)
   const end = tail.lastIndexOf(END_SIGNATURE)
   if (end === -1 || end + 22 > tail.length) return undefined
-  let structures = tailStart + end
-  // A zip64 locator just before the end record names where the zip64 end record is.
-  if (end >= 20 && tail.readUInt32LE(end - 20) === ZIP64_LOCATOR_SIGNATURE) {
-    const at = Number(tail.readBigUInt64LE(end - 20 + 8))
-    if (Number.isSafeInteger(at) && at >= centralEnd && at < structures) structures = at
-  }
+  const endAt = tailStart + end
   const size = tail.readUInt32LE(end + 12)
   const from = Math.max(centralEnd, size === 0xffffffff ? 0 : centralStart + size)
-  if (structures <= from) return undefined
+  // The spans to hash: up to the end record, less a zip64 end record (its fixed 56
+  // bytes, where the locator just before the end record names one) and the locator. Its
+  // extensible data, and anything between it and the locator, count: a directory there
+  // is still one unzip may read.
+  const spans: [number, number][] = [[from, endAt]]
+  if (end >= 20 && tail.readUInt32LE(end - 20) === ZIP64_LOCATOR_SIGNATURE) {
+    const at = Number(tail.readBigUInt64LE(end - 20 + 8))
+    const locatorAt = endAt - 20
+    if (Number.isSafeInteger(at) && at >= from && at + 56 <= locatorAt)
+      spans.splice(0, 1, [from, at], [at + 56, locatorAt])
+    else if (Number.isSafeInteger(at) && at >= from && at < locatorAt)
+      spans.splice(0, 1, [from, at])
+    else spans.splice(0, 1, [from, locatorAt])
+  }
+  let count = 0
   const hash = crypto.createHash('sha256')
-  for (let at = from; at < structures; at += HASH_CHUNK)
-    hash.update(zip.read(at, Math.min(HASH_CHUNK, structures - at)))
-  return `${structures - from} bytes (sha256 ${hash.digest('hex')})`
+  for (const [start, stop] of spans)
+    for (let at = start; at < stop; at += HASH_CHUNK) {
+      const chunk = zip.read(at, Math.min(HASH_CHUNK, stop - at))
+      count += chunk.length
+      hash.update(chunk)
+    }
+  return count === 0 ? undefined : `${count} bytes (sha256 ${hash.digest('hex')})`
 }
 
 /**

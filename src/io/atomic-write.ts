@@ -343,9 +343,20 @@ export function mkdirDurableSync(dir: string, { ancestors = false } = {}): void 
   const first = fsSync.mkdirSync(dir, { recursive: true })
   const top = ancestors ? path.parse(path.resolve(dir)).root : first
   if (top === undefined) return
+  const madeNow = first === undefined ? [] : madeDirs(dir, first)
   for (const made of madeDirs(dir, top)) {
     if (path.dirname(made) === made) continue
-    const fd = fsSync.openSync(path.dirname(made), 'r')
+    let fd: number
+    try {
+      fd = fsSync.openSync(path.dirname(made), 'r')
+    } catch (err) {
+      // A directory this user may only pass through (mode 0711) cannot be opened to
+      // sync: one made before, by someone who could, is theirs to have synced. One
+      // made now is this call's, and its parent is synced or the call fails.
+      const code = (err as NodeJS.ErrnoException).code
+      if ((code === 'EACCES' || code === 'EPERM') && !madeNow.includes(made)) continue
+      throw err
+    }
     try {
       fsSync.fsyncSync(fd)
     } finally {

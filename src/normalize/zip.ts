@@ -716,6 +716,9 @@ interface ZipJob {
   locals: ReadonlyMap<yauzl.Entry, LocalHeader>
   /** The small members' contents, read once when a zip inside is first met (see digestNamedBy). */
   contents?: { name: string; bytes: Buffer }[] | 'too-much'
+  /** For a RECORD or manifest: the members that can be searched, and how many cannot. */
+  searchable?: { name: string; bytes: Buffer }[]
+  searchableSkipped?: number
 }
 
 /**
@@ -800,7 +803,12 @@ async function planMember(job: ZipJob, member: Member): Promise<PlannedMember> {
     if (member.type !== 'directory')
       content = await rewrittenContent(job, member, local.dataStart, { inflated, planOnly: true })
   }
-  if (content?.rewritten === true && content.nested !== true) changes.rewritten.push(member.name)
+  if (content?.rewritten === true && content.nested !== true)
+    changes.rewritten.push(
+      content.unsearched === undefined
+        ? member.name
+        : `${member.name} (${content.unsearched} ${content.unsearched === 1 ? 'member' : 'members'} too large or compressed otherwise not searched for its digest)`,
+    )
   if (content?.nested === true) changes.nested.push(member.name)
   return {
     member,
@@ -948,6 +956,8 @@ interface Rewritten {
   rewritten: boolean
   /** A zip inside, normalized in turn. */
   nested?: true
+  /** Members not searched for its digest before it was rewritten (a RECORD, a manifest). */
+  unsearched?: number
 }
 
 // A zip inside a zip (a fat jar's libraries, a war's jars) is normalized as deep as
@@ -1024,12 +1034,18 @@ async function rewrittenContent(
   // A RECORD or manifest another member pins to its bytes (a checksum list holding its
   // digest, RECORD.jws or RECORD.p7s beside it) stays as it is where it ships: sorted, it
   // would no longer match.
+  // Members that cannot be searched (a native library over 4 MiB) do not stop the sort:
+  // most binary wheels hold one, and two builds of one would stay apart. What was not
+  // searched is said beside the rewrite.
+  let unsearched = 0
   if ((isRecord || isManifest) && !nested && rules.mode !== 'compare') {
-    const why = digestNamedBy(job, member, original)
+    const lenient = { skipped: 0 }
+    const why = digestNamedBy(job, member, original, lenient)
     if (why !== undefined) {
       if (record) job.changes.kept.push(`${member.name}: left as it is, ${why}`)
       return undefined
     }
+    unsearched = lenient.skipped
   }
   if (nested && planOnly) {
     const changes = (await normalizeNested(job, member.name, original, record, true)).changes
@@ -1056,10 +1072,29 @@ async function rewrittenContent(
     size: content.length,
     rewritten,
     ...(nested && rewritten ? { nested: true as const } : {}),
+    ...(rewritten && unsearched > 0 ? { unsearched } : {}),
   }
 }
 
 const LOCAL_HEADER = Buffer.from([0x50, 0x4b, 3, 4])
+
+// The digests a list may pin a member by: MD5 and SHA-1 to SHA-512, SHA-3 and BLAKE2
+// (b2sum's, sha3sum's), as Node's OpenSSL knows them.
+const DIGEST_ALGORITHMS = [
+  'md5',
+  'sha1',
+  'sha224',
+  'sha256',
+  'sha384',
+  'sha512',
+  'sha512-256',
+  'sha3-224',
+  'sha3-256',
+  'sha3-384',
+  'sha3-512',
+  'blake2b512',
+  'blake2s256',
+].filter((algorithm) => crypto.getHashes().includes(algorithm))
 
 // Files that sign or check the file they are named after (`lib.jar.asc`, `lib.jar.sha1`).
 const BESIDE = /^\.(asc|sig|sign|p7s|jws|minisig|md5|sha1|sha224|sha256|sha384|sha512)$/i
@@ -1074,7 +1109,13 @@ const DIGEST_SCAN_TOTAL = 64 * 1024 * 1024
  * a SHA256SUMS, a Maven bundle's .sha1, an SBOM). Undefined when nothing does. An archive
  * with more to search than reproof reads counts as one that does: fail closed.
  */
-function digestNamedBy(job: ZipJob, member: Member, bytes: Buffer): string | undefined {
+function digestNamedBy(
+  job: ZipJob,
+  member: Member,
+  bytes: Buffer,
+  /** Search what can be searched (a RECORD, a manifest), saying in `skipped` what was not. */
+  lenient?: { skipped: number },
+): string | undefined {
   // Beside it, or anywhere in the archive under its base name (signatures/app.jar.asc).
   const base = member.name.slice(member.name.lastIndexOf('/') + 1)
   const beside = job.members.find((m) => {
@@ -1086,10 +1127,16 @@ function digestNamedBy(job: ZipJob, member: Member, bytes: Buffer): string | und
       ? `${beside.name} beside it signs or checks it`
       : `${beside.name} signs or checks it`
   job.contents ??= smallContents(job)
-  if (job.contents === 'too-much')
+  const contents =
+    job.contents === 'too-much' && lenient !== undefined
+      ? (job.searchable ??= searchableContents(job))
+      : job.contents
+  if (lenient !== undefined && job.contents === 'too-much')
+    lenient.skipped = job.searchableSkipped ?? 0
+  if (contents === 'too-much')
     return `the archive holds members reproof does not search for a list of its digests (one over ${DIGEST_SCAN_MEMBER / 1024 / 1024} MiB, one compressed by another method, one whose content is bzip2, xz, lzip, Zstandard or 7z data, or over ${DIGEST_SCAN_TOTAL / 1024 / 1024} MiB in all)`
   const needles: Buffer[] = []
-  for (const algorithm of ['md5', 'sha1', 'sha224', 'sha256', 'sha384', 'sha512']) {
+  for (const algorithm of DIGEST_ALGORITHMS) {
     const digest = crypto.createHash(algorithm).update(bytes).digest()
     const hex = digest.toString('hex')
     needles.push(Buffer.from(hex), Buffer.from(hex.toUpperCase()))
@@ -1100,7 +1147,7 @@ function digestNamedBy(job: ZipJob, member: Member, bytes: Buffer): string | und
   // A name that holds it: a content-addressed store (blobs/sha256/<digest>).
   const named = job.members.find((m) => needles.some((n) => m.nameBytes.includes(n)))
   if (named !== undefined) return `${named.name} is named by its digest`
-  const holder = job.contents.find(
+  const holder = contents.find(
     (c) => c.name !== member.name && needles.some((n) => c.bytes.includes(n)),
   )
   return holder === undefined ? undefined : `${holder.name} holds its digest`
@@ -1208,9 +1255,21 @@ const UNREAD_COMPRESSION = [
 ]
 
 /** Every member small enough to hold a list of digests, inflated (those that do not inflate are left to the data check). */
-function smallContents(job: ZipJob): { name: string; bytes: Buffer }[] | 'too-much' {
+function smallContents(
+  job: ZipJob,
+  /**
+   * Skip what cannot be searched instead of giving up, counting it in `skipped`: for a
+   * RECORD or manifest, whose sorting a large native library must not stop.
+   */
+  lenient?: { skipped: number },
+): { name: string; bytes: Buffer }[] | 'too-much' {
   const out: { name: string; bytes: Buffer }[] = []
   let total = 0
+  const giveUp = (): 'too-much' | undefined => {
+    if (lenient === undefined) return 'too-much'
+    lenient.skipped++
+    return undefined
+  }
   // Zips inside: those too large to search, and all.
   let [large, zips] = [0, 0]
   for (const m of job.members) {
@@ -1224,6 +1283,10 @@ function smallContents(job: ZipJob): { name: string; bytes: Buffer }[] | 'too-mu
       entry.uncompressedSize <= DIGEST_SCAN_MEMBER &&
       (entry.compressionMethod === 0 || entry.compressionMethod === 8)
     if (!searchable) {
+      if (lenient !== undefined) {
+        lenient.skipped++
+        continue
+      }
       const local = readLocalHeader(job.fd, entry, job.where)
       if (!startsAsZip(job.fd, entry, local.dataStart)) return 'too-much'
       large++
@@ -1231,8 +1294,11 @@ function smallContents(job: ZipJob): { name: string; bytes: Buffer }[] | 'too-mu
       if (zips > 1) return 'too-much'
       continue
     }
+    if (total + entry.uncompressedSize > DIGEST_SCAN_TOTAL) {
+      if (giveUp() === 'too-much') return 'too-much'
+      continue
+    }
     total += entry.uncompressedSize
-    if (total > DIGEST_SCAN_TOTAL) return 'too-much'
     const data = job.fd.slice(
       readLocalHeader(job.fd, entry, job.where).dataStart,
       entry.compressedSize,
@@ -1244,12 +1310,18 @@ function smallContents(job: ZipJob): { name: string; bytes: Buffer }[] | 'too-mu
           ? data
           : zlib.inflateRawSync(data, { maxOutputLength: entry.uncompressedSize + 1 })
       // Compressed in a form not read here (a SHA256SUMS.xz): what it holds is not known.
-      if (UNREAD_COMPRESSION.some((magic) => bytes.subarray(0, magic.length).equals(magic)))
-        return 'too-much'
+      if (UNREAD_COMPRESSION.some((magic) => bytes.subarray(0, magic.length).equals(magic))) {
+        if (giveUp() === 'too-much') return 'too-much'
+        continue
+      }
       if (bytes.subarray(0, 4).equals(LOCAL_HEADER)) zips++
       if (large > 0 && zips > 1) return 'too-much'
       const inside = unwrapped(m.name, bytes, DIGEST_SCAN_TOTAL - total - bytes.length)
-      if (inside === 'unread') return 'too-much'
+      if (inside === 'unread') {
+        if (giveUp() === 'too-much') return 'too-much'
+        out.push({ name: m.name, bytes })
+        continue
+      }
       for (const x of inside) total += x.bytes.length
       out.push({ name: m.name, bytes }, ...inside)
     } catch {
@@ -1258,6 +1330,14 @@ function smallContents(job: ZipJob): { name: string; bytes: Buffer }[] | 'too-mu
     if (total > DIGEST_SCAN_TOTAL) return 'too-much'
   }
   return out
+}
+
+/** What can be searched of the members, the rest counted in the job. */
+function searchableContents(job: ZipJob): { name: string; bytes: Buffer }[] {
+  const lenient = { skipped: 0 }
+  const found = smallContents(job, lenient)
+  job.searchableSkipped = lenient.skipped
+  return found === 'too-much' ? [] : found
 }
 
 // Planning's answer for a zip inside that changes: no content, made when it is written.

@@ -118,25 +118,29 @@ function subjectCheck(
  * A check only where it fails.
  */
 function conflictingSubjects(subjects: readonly Record<string, unknown>[]): Check[] {
-  const seen = new Map<unknown, string>()
+  // Per name, each algorithm's value as first given: another value of the same algorithm
+  // under that name is the conflict (a subject naming more or fewer algorithms is not).
+  const seen = new Map<unknown, Map<string, string>>()
   for (const subject of subjects) {
-    // The digests a verifier reads, as text: never the whole value, which a hostile
-    // statement nests too deep to serialize.
-    const d = isObject(subject.digest) ? subject.digest : {}
-    const text = (value: unknown): string => (typeof value === 'string' ? value : '')
-    const digest = `${text(d.sha256)} ${text(d.sha512)}`
-    const before = seen.get(subject.name)
-    if (before !== undefined && before !== digest)
-      return [
-        checked({
-          name: 'subject names',
-          ok: false,
-          wanted: 'one digest for each subject name',
-          found: subject.name,
-          reason: 'subject-mismatch',
-        }),
-      ]
-    seen.set(subject.name, digest)
+    const digest = isObject(subject.digest) ? subject.digest : {}
+    const known = seen.get(subject.name) ?? new Map<string, string>()
+    seen.set(subject.name, known)
+    for (const algorithm of ['sha256', 'sha512']) {
+      const value = digest[algorithm]
+      if (typeof value !== 'string') continue
+      const before = known.get(algorithm)
+      if (before !== undefined && before !== value.toLowerCase())
+        return [
+          checked({
+            name: 'subject names',
+            ok: false,
+            wanted: 'one digest for each subject name',
+            found: subject.name,
+            reason: 'subject-mismatch',
+          }),
+        ]
+      known.set(algorithm, value.toLowerCase())
+    }
   }
   return []
 }

@@ -2250,6 +2250,7 @@ import hashlib, zipfile
 record = b'b.py,sha256=x,1\\na.py,sha256=y,1\\npkg-1.dist-info/RECORD,,\\n'
 for name, extra in [
     ('sums.whl', ('SHA256SUMS', hashlib.sha256(record).hexdigest().encode() + b'  pkg-1.dist-info/RECORD\\n')),
+    ('sha3.whl', ('CHECKSUMS', hashlib.sha3_256(record).hexdigest().encode() + b'  pkg-1.dist-info/RECORD\\n')),
     ('signed.whl', ('pkg-1.dist-info/RECORD.jws', b'{"signatures": []}')),
     ('plain.whl', None),
 ]:
@@ -2259,10 +2260,20 @@ for name, extra in [
 PY`,
     )
     fs.mkdirSync(path.join(dir, 'out'))
-    const run = await normalize(dir, ['sums.whl', 'signed.whl', 'plain.whl', '-o', 'out'])
+    const run = await normalize(dir, [
+      'sums.whl',
+      'sha3.whl',
+      'signed.whl',
+      'plain.whl',
+      '-o',
+      'out',
+    ])
     expect(run.code, run.stderr).toBe(0)
     const said = run.files.map((f) => f.changes.join('\n'))
     expect(said[0]).toContain('pkg-1.dist-info/RECORD: left as it is, SHA256SUMS holds its digest')
+    expect(said.splice(1, 1)[0]).toContain(
+      'pkg-1.dist-info/RECORD: left as it is, CHECKSUMS holds its digest',
+    )
     // A signed wheel is left whole, as ever.
     expect(fs.readFileSync(path.join(dir, 'out', 'signed.whl'))).toEqual(
       fs.readFileSync(path.join(dir, 'signed.whl')),
@@ -2272,6 +2283,27 @@ PY`,
     expect(
       sh(dir, 'mkdir x && cd x && unzip -q ../out/sums.whl && sha256sum -c SHA256SUMS'),
     ).toContain('pkg-1.dist-info/RECORD: OK')
+    // A binary wheel: a native library over 4 MiB, which is not searched, does not stop
+    // the sort (two builds whose RECORDs differ in order come out the same), and is said.
+    sh(
+      dir,
+      `python3 - <<'PY'
+import os, zipfile
+native = os.urandom(5 * 1024 * 1024)
+for name, lines in [('b1.whl', [b'a.py,,', b'pkg/_n.so,,']), ('b2.whl', [b'pkg/_n.so,,', b'a.py,,'])]:
+    with zipfile.ZipFile(name, 'w', zipfile.ZIP_DEFLATED) as z:
+        z.writestr('a.py', 'a'); z.writestr('pkg/_n.so', native)
+        z.writestr('pkg-1.dist-info/RECORD', b'\\n'.join(lines + [b'pkg-1.dist-info/RECORD,,']) + b'\\n')
+PY`,
+    )
+    const binary = await normalize(dir, ['b1.whl', 'b2.whl', '-o', 'out'])
+    expect(binary.code, binary.stderr).toBe(0)
+    expect(binary.files[0]?.changes.join('\n')).toContain(
+      'pkg-1.dist-info/RECORD (1 member too large or compressed otherwise not searched for its digest) rewritten',
+    )
+    expect(fs.readFileSync(path.join(dir, 'out', 'b1.whl'))).toEqual(
+      fs.readFileSync(path.join(dir, 'out', 'b2.whl')),
+    )
   })
 
   it('leaves a zip inside as it is where any other member holds its digest or signs it, and a signed wheel whole', async () => {

@@ -55,4 +55,28 @@ describe('mkdirDurableSync', () => {
     expect(done.slice(0, 2)).toEqual([path.join(root, 'x'), root])
     expect(done.at(-1)).toBe('/')
   })
+
+  it('passes over an ancestor this user may not open (mode 0711), never one it made now', () => {
+    const root = makeTemp()
+    const dir = path.join(root, 'x', 'y')
+    fs.mkdirSync(dir, { recursive: true })
+    const open = fs.openSync.bind(fs)
+    const denied = (target: string) =>
+      vi.spyOn(fs, 'openSync').mockImplementation((file: fs.PathLike, flags?: fs.OpenMode) => {
+        if (String(file) === target)
+          throw Object.assign(new Error(`EACCES: ${target}`), { code: 'EACCES' })
+        return open(file, flags ?? 'r')
+      })
+    denied(root)
+    expect(() => {
+      mkdirDurableSync(dir, { ancestors: true })
+    }).not.toThrow()
+    vi.restoreAllMocks()
+    // Made now: its parent must be synced, or the call fails.
+    const fresh = path.join(root, 'new', 'deeper')
+    denied(path.join(root, 'new'))
+    expect(() => {
+      mkdirDurableSync(fresh, { ancestors: true })
+    }).toThrow(/EACCES/)
+  })
 })

@@ -198,10 +198,12 @@ describe('the statement itself', () => {
         ['subject names', 'subject-mismatch'],
       ])
     }
-    // The same name twice with the same digest, or two names: as before.
+    // The same name twice with the same digest (one naming more algorithms, or in upper
+    // case), or two names: as before.
     const same = [
       { name: 'app.tgz', digest: { sha256: SHA } },
-      { name: 'app.tgz', digest: { sha256: SHA } },
+      { name: 'app.tgz', digest: { sha256: SHA.toUpperCase(), sha512: 'ab'.repeat(64) } },
+      { name: 'app.tgz', digest: { sha1: 'cd'.repeat(20) } },
       { name: 'lib.tgz', digest: other },
     ]
     expect(failed({}, KEY, provenance(SOURCE, { subject: same }))).toEqual([])
