@@ -598,13 +598,15 @@ loc = struct.pack('<4sIQI', b'PK\\x06\\x07', 0, z64_at, 1)
 eocd = struct.pack('<4sHHHHIIH', b'PK\\x05\\x06', 0, 0, 2, 2, len(evil_cd), evil_at, 0)
 open('a.zip', 'wb').write(z(good))
 open('b.zip', 'wb').write(gl + gcd + el + evil_cd + z64 + loc + eocd)
-# C: the second directory between the zip64 end record and its locator.
-z64_at = len(gl) + len(gcd) + len(el)
+# C: the second directory between the zip64 end record and its locator, naming the
+# first member otherwise (unzip lists e where yauzl reads f): no other byte is extra.
+renamed = gcd[:46] + b'e' + gcd[47:]
+z64_at = len(gl) + len(gcd)
 evil_at = z64_at + len(z64)
 z64 = struct.pack('<4sQHHIIQQQQ', b'PK\\x06\\x06', 44, 45, 45, 0, 0, 2, 2, len(gcd), len(gl))
 loc = struct.pack('<4sIQI', b'PK\\x06\\x07', 0, z64_at, 1)
-eocd = struct.pack('<4sHHHHIIH', b'PK\\x05\\x06', 0, 0, 2, 2, len(evil_cd), evil_at, 0)
-open('c.zip', 'wb').write(gl + gcd + el + z64 + evil_cd + loc + eocd)
+eocd = struct.pack('<4sHHHHIIH', b'PK\\x05\\x06', 0, 0, 2, 2, len(renamed), evil_at, 0)
+open('c.zip', 'wb').write(gl + gcd + z64 + renamed + loc + eocd)
 `,
     )
     for (const other of ['b.zip', 'c.zip']) {
