@@ -87,7 +87,7 @@ function tableStrings(bytes: Buffer): string[] {
 }
 
 /** The NUL-terminated printable runs of data that is not all strings. */
-function textRuns(bytes: Buffer): string[] {
+export function textRuns(bytes: Buffer): string[] {
   return bytes.toString('latin1').match(TEXT_RUN) ?? []
 }
 

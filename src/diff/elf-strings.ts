@@ -2,6 +2,7 @@ import zlib from 'node:zlib'
 import { keyFor } from '../formats/member.js'
 import { fieldReaders, readElf, type ElfFile, type ElfSection } from '../formats/elf.js'
 import { withoutEach } from '../multiset.js'
+import { textRuns } from './elf-diff.js'
 import { ABSOLUTE_PATH, differingPrefixes, SYSTEM_PATH } from './hints.js'
 
 /**
@@ -110,12 +111,9 @@ const INLINE_TEXT = /^\.z?debug_(?:info|line|macro|macinfo)(?:\.dwo)?$/
 /** The section's strings: between NULs in a string section, the text runs of another. */
 function sectionStrings(s: ElfSection, bytes: Buffer): string[] | undefined {
   if ((s.flags & SHF_STRINGS) !== 0) return strings(bytes)
-  const runs = bytes.toString('latin1').match(TEXT_RUN) ?? []
+  const runs = textRuns(bytes)
   return runs.length > MAX_STRINGS ? undefined : runs
 }
-
-// Printable text of four characters or more, ended by a NUL: how a string lies inline.
-const TEXT_RUN = /[\x20-\x7e\t]{4,}(?=\0)/g
 
 /** A section's bytes, inflated where it is compressed; null where that cannot be read within bounds. */
 function content(bytes: Buffer, file: ElfFile, s: ElfSection): Buffer | null {

@@ -285,10 +285,9 @@ function uncountedDirectory(
   centralStart: number,
   centralEnd: number,
 ): string | undefined {
-  const tailLength = Math.min(zip.length, 65_557)
-  const tail = zip.read(zip.length - tailLength, tailLength)
-  const end = tail.lastIndexOf(END_SIGNATURE)
-  if (end === -1 || end + 22 > tail.length) return undefined
+  const found = endRecord(zip)
+  if (found === undefined) return undefined
+  const { tail, end } = found
   const size = tail.readUInt32LE(end + 12)
   if (size === 0xffffffff) return undefined
   const extra = centralStart + size - centralEnd
@@ -300,6 +299,15 @@ function uncountedDirectory(
 }
 
 const END_SIGNATURE = Buffer.from([0x50, 0x4b, 0x05, 0x06])
+
+/** The last 64 KiB and a bit of a zip, and where in them its end record is, if anywhere. */
+function endRecord(zip: ZipBytes): { tail: Buffer; tailStart: number; end: number } | undefined {
+  const tailLength = Math.min(zip.length, 65_557)
+  const tailStart = zip.length - tailLength
+  const tail = zip.read(tailStart, tailLength)
+  const end = tail.lastIndexOf(END_SIGNATURE)
+  return end === -1 || end + 22 > tail.length ? undefined : { tail, tailStart, end }
+}
 const ZIP64_LOCATOR_SIGNATURE = 0x07064b50
 
 /**
@@ -313,12 +321,10 @@ function bytesAfterDirectory(
   centralStart: number,
   centralEnd: number,
 ): string | undefined {
-  const tailLength = Math.min(zip.length, 65_557)
-  const tailStart = zip.length - tailLength
-  const tail = zip.read(tailStart, tailLength)
-  const end = tail.lastIndexOf(END_SIGNATURE)
-  if (end === -1 || end + 22 > tail.length) return undefined
-  const endAt = tailStart + end
+  const found = endRecord(zip)
+  if (found === undefined) return undefined
+  const { tail, end } = found
+  const endAt = found.tailStart + end
   const size = tail.readUInt32LE(end + 12)
   const from = Math.max(centralEnd, size === 0xffffffff ? 0 : centralStart + size)
   // The spans to hash: up to the end record, less a zip64 end record (its fixed 56
