@@ -255,22 +255,16 @@ function unownedBytes(
   from: number,
 ): string | undefined {
   const sorted = [...spans].sort((x, y) => x.start - y.start)
-  let unowned = 0
-  // Their digest too: two zips hiding as many bytes, but other ones, are not the same.
-  const hash = crypto.createHash('sha256')
-  const take = (start: number, end: number): void => {
-    unowned += end - start
-    // A chunk at a time: the bytes hidden in a zip on disk may be many.
-    for (let at = start; at < end; at += HASH_CHUNK)
-      hash.update(zip.read(at, Math.min(HASH_CHUNK, end - at)))
-  }
+  const gaps: [number, number][] = []
   const first = sorted[0]?.start ?? centralStart
-  if (first > from) take(from, first)
+  if (first > from) gaps.push([from, first])
   sorted.forEach((span, i) => {
     const next = sorted[i + 1]?.start ?? centralStart
-    if (next > span.end) take(span.end, next)
+    if (next > span.end) gaps.push([span.end, next])
   })
-  return unowned === 0 ? undefined : `${unowned} (sha256 ${hash.digest('hex')})`
+  // Their digest too: two zips hiding as many bytes, but other ones, are not the same.
+  const { count, sha256 } = spansDigest(zip, gaps)
+  return count === 0 ? undefined : `${count} (sha256 ${sha256})`
 }
 
 const HASH_CHUNK = 1024 * 1024
@@ -292,10 +286,24 @@ function uncountedDirectory(
   if (size === 0xffffffff) return undefined
   const extra = centralStart + size - centralEnd
   if (extra <= 0) return undefined
+  const { count, sha256 } = spansDigest(zip, [[centralEnd, centralEnd + extra]])
+  return `${count} bytes (sha256 ${sha256})`
+}
+
+/** How many bytes the spans hold, and their SHA-256, read a chunk at a time. */
+function spansDigest(
+  zip: ZipBytes,
+  spans: readonly (readonly [number, number])[],
+): { count: number; sha256: string } {
+  let count = 0
   const hash = crypto.createHash('sha256')
-  for (let at = centralEnd; at < centralEnd + extra; at += HASH_CHUNK)
-    hash.update(zip.read(at, Math.min(HASH_CHUNK, centralEnd + extra - at)))
-  return `${extra} bytes (sha256 ${hash.digest('hex')})`
+  for (const [start, stop] of spans)
+    for (let at = start; at < stop; at += HASH_CHUNK) {
+      const chunk = zip.read(at, Math.min(HASH_CHUNK, stop - at))
+      count += chunk.length
+      hash.update(chunk)
+    }
+  return { count, sha256: hash.digest('hex') }
 }
 
 const END_SIGNATURE = Buffer.from([0x50, 0x4b, 0x05, 0x06])
@@ -308,6 +316,7 @@ function endRecord(zip: ZipBytes): { tail: Buffer; tailStart: number; end: numbe
   const end = tail.lastIndexOf(END_SIGNATURE)
   return end === -1 || end + 22 > tail.length ? undefined : { tail, tailStart, end }
 }
+
 const ZIP64_LOCATOR_SIGNATURE = 0x07064b50
 
 /**
@@ -341,15 +350,8 @@ function bytesAfterDirectory(
       spans.splice(0, 1, [from, at])
     else spans.splice(0, 1, [from, locatorAt])
   }
-  let count = 0
-  const hash = crypto.createHash('sha256')
-  for (const [start, stop] of spans)
-    for (let at = start; at < stop; at += HASH_CHUNK) {
-      const chunk = zip.read(at, Math.min(HASH_CHUNK, stop - at))
-      count += chunk.length
-      hash.update(chunk)
-    }
-  return count === 0 ? undefined : `${count} bytes (sha256 ${hash.digest('hex')})`
+  const { count, sha256 } = spansDigest(zip, spans)
+  return count === 0 ? undefined : `${count} bytes (sha256 ${sha256})`
 }
 
 /**
