@@ -1008,13 +1008,17 @@ export class FileLedger implements Ledger {
    * The ledger's bytes, or undefined when there is none yet; bounded before reading.
    * `durable`: made durable first (under the lock): a gate killed between its write and
    * its fsync left its record in the page cache only, and a retry that found it there
-   * answered "unchanged" of a record a power cut could still take away.
+   * answered "unchanged" of a record a power cut could still take away. And its last
+   * line written again first: after an fsync that failed (EIO) Linux marks the pages it
+   * could not write clean, so a retry's own fsync succeeded with nothing to write and
+   * the retry answered "unchanged" of a record the disk never got.
    */
   private readBytes(durable = false): Buffer | undefined {
     let fd: number
     try {
       // Without blocking: a FIFO in the ledger's place would hold the open forever.
-      fd = fs.openSync(this.real, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK)
+      const mode = durable ? fs.constants.O_RDWR : fs.constants.O_RDONLY
+      fd = fs.openSync(this.real, mode | fs.constants.O_NONBLOCK)
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
       throw err
@@ -1026,8 +1030,16 @@ export class FileLedger implements Ledger {
       if (!stat.isFile())
         throw new ReproofError('E_INPUT', `${this.file}: not a regular file`, { path: this.file })
       if (stat.size > MAX_LEDGER_BYTES) throw ledgerTooBig(this.file, stat.size)
-      if (durable) this.durability.fsync(fd)
-      return fs.readFileSync(fd)
+      const bytes = fs.readFileSync(fd)
+      if (durable) {
+        // The same bytes at the same place: a crash mid-write leaves them as they were.
+        // Only the last line can be one an append did not make durable: every append
+        // reads so under the lock before its own.
+        const last = bytes.lastIndexOf(0x0a, bytes.length - 2) + 1
+        if (last < bytes.length) writeAllSync(fd, bytes.subarray(last), last)
+        this.durability.fsync(fd)
+      }
+      return bytes
     } finally {
       fs.closeSync(fd)
     }

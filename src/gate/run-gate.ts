@@ -1,6 +1,12 @@
 import { ReproofError, throwIfAborted } from '../errors.js'
 import { readBundleBytes, runVerify, type VerifyResult } from '../verify/run-verify.js'
-import { decideGate, recordedSigner, type GateRequest, type LedgerRecord } from './decide.js'
+import {
+  CLOCK_SKEW_MS,
+  decideGate,
+  recordedSigner,
+  type GateRequest,
+  type LedgerRecord,
+} from './decide.js'
 import { refuseFromTheFuture, type Ledger, type Step } from './ledger.js'
 import { openLedger } from './open-ledger.js'
 import { rollbackPolicies } from './checked-policies.js'
@@ -138,7 +144,8 @@ async function gateWith(
       // `gate check` refuses: the ledger stops (exit 3), as for any record no gate writes.
       // Read now, under the lock: a gate that waited on it for minutes judged a record
       // written meanwhile by a clock taken before.
-      refuseFromTheFuture(read, ledger.recordsLabel, common.clock())
+      const now = common.clock()
+      refuseFromTheFuture(read, ledger.recordsLabel, now)
       const request = toRequest(action, common, {
         digest,
         bundleDigest,
@@ -146,6 +153,21 @@ async function gateWith(
         ...evidence,
       })
       const decision = decideGate(read.state, request, verification.verified)
+      // Behind a record by more than the clocks may disagree, when this gate's clock
+      // now is not: the record was written while this gate waited for the lock (a long
+      // --lock-timeout), after it verified. No clock is wrong, and nothing is refused:
+      // the time verified at is too old to record, and a retry verifies again.
+      const latest = Date.parse(read.state.latestAt ?? '')
+      if (
+        decision.kind === 'reject' &&
+        decision.code === 'clock-behind' &&
+        now >= latest - CLOCK_SKEW_MS
+      )
+        throw new ReproofError(
+          'E_AMBIGUOUS',
+          `${ledger.label}: this gate verified at ${request.at}, then waited for the ledger's lock while another gate recorded a release at ${read.state.latestAt ?? ''}, more than ${CLOCK_SKEW_MS / 60_000} minutes later; nothing was recorded, and a retry (which verifies again) is safe`,
+          { path: ledger.label },
+        )
       // A gate stopped (the pipeline cancelled) records nothing: the last moment to stop is
       // here, under the lock, before the write. Once written, the record stands and is said.
       if (decision.kind === 'append') throwIfAborted(signal)

@@ -427,12 +427,15 @@ describe('reproof gate', () => {
     ])
   })
 
-  /** Release 0 deployed in-process to a fresh ledger, with the given clock. */
-  async function deployWithClock(clock: () => number) {
+  /** A release (0 unless said) deployed in-process to a ledger (a fresh one unless given), with the given clock. */
+  async function deployWithClock(
+    clock: () => number,
+    ledger = path.join(makeTemp(), 'ledger.jsonl'),
+    i = 0,
+  ) {
     const { runGate } = await import('../../src/gate/run-gate.js')
-    const ledger = path.join(makeTemp(), 'ledger.jsonl')
     const result = await runGate(
-      { kind: 'deploy', artifact: release(0).artifact, bundle: release(0).bundle },
+      { kind: 'deploy', artifact: release(i).artifact, bundle: release(i).bundle },
       {
         env: 'prod',
         ledger,
@@ -462,6 +465,22 @@ describe('reproof gate', () => {
     let now = Date.parse('2031-05-06T07:08:09.000Z')
     const { result } = await deployWithClock(() => (now += 60_000) - 60_000)
     expect([result.decision, result.record?.at]).toEqual(['recorded', '2031-05-06T07:08:09.000Z'])
+  })
+
+  it('asks for a retry when a release was recorded after it verified, while it waited for the lock', async () => {
+    // Verified ten minutes before the record another gate wrote while this one waited
+    // (a long --lock-timeout): no clock is wrong, and the release was not refused.
+    const at = Date.parse('2031-05-06T07:08:09.000Z')
+    const { ledger } = await deployWithClock(() => at)
+    const next = (clock: () => number) => deployWithClock(clock, ledger, 1)
+    let reads = 0
+    await expect(next(() => (reads++ === 0 ? at - 600_000 : at + 60_000))).rejects.toMatchObject({
+      code: 'E_AMBIGUOUS',
+      message: expect.stringMatching(
+        /waited for the ledger's lock .* a retry .* is safe$/,
+      ) as unknown,
+    })
+    expect(parseLedger(fs.readFileSync(ledger, 'utf8'), ledger)).toHaveLength(1)
   })
 
   it('reads an environment named in another case than the ledger has it as a mistake, not as empty', async () => {

@@ -254,4 +254,43 @@ describe('a file ledger', () => {
       message: expect.stringMatching(/could not be synced .*a retry is safe$/) as unknown,
     })
   })
+
+  it('writes the last line again before a retry answers from it: pages an fsync failed on are clean after it', async () => {
+    // Linux after an fsync's EIO: the pages it could not write are marked clean and stay
+    // readable, and the next fsync has nothing to write and succeeds. A gate killed
+    // after such a failure (or whose take-back failed too) left a record in the page
+    // cache only; the retry found it there and answered "unchanged".
+    const file = path.join(makeTemp(), 'ledger.jsonl')
+    const bundle = Buffer.from('{"bundle":true}')
+    const bundleDigest = crypto.createHash('sha256').update(bundle).digest('hex')
+    const record = firstRecord(bundleDigest)
+    fs.writeFileSync(file, `${recordBytes(record)}\n`)
+    // The model: what the disk holds, and the file's modification time at the last
+    // fsync tried (a write since then is what makes pages dirty again).
+    const past = new Date(1_000_000_000)
+    fs.utimesSync(file, past, past)
+    const ledgerIno = fs.statSync(file).ino
+    let disk = ''
+    let lastTried = fs.statSync(file, { bigint: true }).mtimeNs
+    const durability: Durability = {
+      fsync: (fd) => {
+        const stat = fs.fstatSync(fd, { bigint: true })
+        if (stat.ino !== BigInt(ledgerIno)) {
+          fs.fsyncSync(fd)
+          return
+        }
+        if (stat.mtimeNs === lastTried) return
+        lastTried = stat.mtimeNs
+        fs.fsyncSync(fd)
+        disk = fs.readFileSync(file, 'utf8')
+      },
+      syncDir,
+    }
+    const answer = await new FileLedger(file, durability).transact(
+      () => ({ result: 'unchanged' }),
+      1000,
+    )
+    expect(answer).toBe('unchanged')
+    expect(disk).toBe(`${recordBytes(record)}\n`)
+  })
 })
