@@ -63,15 +63,33 @@ export async function resolveInside(
     if (++hops > MAX_LINK_HOPS) return { kind: 'loop', via: relative }
     const target = fromNameBytes(await fs.readlink(next, 'buffer'))
     if (path.isAbsolute(target)) {
-      if (!isInside(seenAs, target)) return { kind: 'outside', via: nextRel }
+      // The root's own components as written, then the rest walked here, `..` and
+      // links too: read as text (path.relative), `<root>/d/../y` was `<root>/y`, where
+      // the kernel goes through the link `d` first, and a copy or a digest went to
+      // another file than the one the link leads to.
+      const below = belowRoot(seenAs, target)
+      if (below === undefined) return { kind: 'outside', via: nextRel }
       current.length = 0
-      queue.unshift(...path.relative(seenAs, target).split('/'))
+      queue.unshift(...below)
     } else {
       queue.unshift(...target.split('/'))
     }
   }
   const rel = current.join('/')
   return { kind: 'inside', path: toFsPath(root, rel), rel }
+}
+
+/**
+ * The components of the absolute `target` after those of `root`, or undefined when it
+ * does not begin with them, each as written (empty and `.` components aside): a `..`
+ * among them would be walked outside the root, where no link is read.
+ */
+function belowRoot(root: string, target: string): string[] | undefined {
+  const plain = (p: string): string[] => p.split('/').filter((c) => c !== '' && c !== '.')
+  const rootParts = plain(path.resolve(root))
+  const parts = plain(target)
+  for (let i = 0; i < rootParts.length; i++) if (parts[i] !== rootParts[i]) return undefined
+  return parts.slice(rootParts.length)
 }
 
 /**

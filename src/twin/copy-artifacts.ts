@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer'
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import type { Manifest } from '../digest/manifest.js'
@@ -23,8 +24,13 @@ export async function copyArtifacts(
   // name holding the other's bytes, and the subject its digest is signed under would not
   // be the file shipped under its name.
   const landing = new Map<string, string>()
+  // Written where it was checked to land, not to the name walked again by the kernel.
+  const targets = new Map<string, string | Buffer>()
   for (const entry of manifest) {
-    const lands = await checkTarget(outDir, entry.name)
+    const target = await checkTarget(outDir, entry.name)
+    // A string where it can be one: the directories made on the way are made durably.
+    targets.set(entry.name, isUtf8(target) ? target.toString('utf8') : target)
+    const lands = target.toString('latin1')
     const other = landing.get(lands)
     if (other !== undefined)
       throw new ReproofError(
@@ -42,7 +48,7 @@ export async function copyArtifacts(
     const mode = ((await fs.stat(source)).mode & 0o111) !== 0 ? 0o755 : 0o644
     // Checked before the copy takes the artifact's place: a copy that is not what was
     // hashed never lands in --out-dir.
-    await copyFileAtomic(source, toFsPath(outDir, entry.name), {
+    await copyFileAtomic(source, targets.get(entry.name) ?? toFsPath(outDir, entry.name), {
       mode,
       mtime: epoch,
       expect: {
@@ -64,7 +70,7 @@ export async function copyArtifacts(
  * would carry the write elsewhere. The file itself may be a link: the copy is renamed
  * over it, replacing the link, never writing through it.
  */
-async function checkTarget(outDir: string, name: string): Promise<string> {
+async function checkTarget(outDir: string, name: string): Promise<Buffer> {
   const parent = path.posix.dirname(name)
   const escapes = !isInside(outDir, path.join(outDir, name))
   const resolved = escapes || parent === '.' ? undefined : await resolveInside(outDir, parent)
@@ -96,9 +102,12 @@ async function checkTarget(outDir: string, name: string): Promise<string> {
       `--out-dir ${toDisplayText(outDir)}: artifact ${toDisplayText(name)} cannot be copied there: ${inTheWay}; nothing was copied`,
       { path: toDisplayText(name) },
     )
-  return Buffer.concat([directory, Buffer.from('/'), toNameBytes(path.posix.basename(name))])
-    .toString('latin1')
-    .replace(/\/+/g, '/')
+  const joined = Buffer.concat([
+    directory,
+    Buffer.from('/'),
+    toNameBytes(path.posix.basename(name)),
+  ])
+  return Buffer.from(joined.toString('latin1').replace(/\/+/g, '/'), 'latin1')
 }
 
 /** What is at a path: a directory, a file (anything else), nothing, or a file on the way to it. */

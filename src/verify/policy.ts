@@ -621,35 +621,45 @@ function reproducedCheck(
       } catch {
         entries = []
       }
-      // Only digests as a manifest writes them: an entry without one must not match a
-      // subject without one (undefined in both).
-      const digests = new Set(
+      // Each artifact by its name and digest both: by digest alone, a subject another
+      // run made under another name (or left beside its own, differing, artifact) was
+      // "reproduced". Only digests as a manifest writes them: an entry without one must
+      // not match a subject without one (undefined in both).
+      const artifacts = new Set(
         (Array.isArray(entries) ? entries.filter(isObject) : [])
-          .map((e) => e.sha256)
-          .filter((d): d is string => typeof d === 'string' && SHA256_HEX.test(d)),
+          .filter((e) => typeof e.name === 'string' && typeof e.sha256 === 'string')
+          .filter((e) => SHA256_HEX.test(String(e.sha256)))
+          .map((e) => JSON.stringify([e.name, e.sha256])),
       )
-      return { name: String(b.name), intact, digests }
+      // The signer's own word on the runs: a statement that says they did not reproduce
+      // is no proof that they did, whatever its manifests hold.
+      const saysReproducible = isObject(b.annotations) && b.annotations.reproducible === true
+      return { name: String(b.name), intact, artifacts, saysReproducible }
     })
-  const runs = new Set(manifests.filter((m) => m.intact).map((m) => m.name))
+  const sound = manifests.filter((m) => m.intact)
+  const runs = new Set(sound.map((m) => m.name))
   const everySubject = subjects.every((s) => {
     const d = isObject(s.digest) ? s.digest.sha256 : undefined
     return (
+      typeof s.name === 'string' &&
       typeof d === 'string' &&
       SHA256_HEX.test(d) &&
-      manifests.filter((m) => m.intact).every((m) => m.digests.has(d))
+      sound.every((m) => m.artifacts.has(JSON.stringify([s.name, d])))
     )
   })
-  const ok = runs.size === 2 && everySubject
+  const denied = sound.some((m) => !m.saysReproducible)
+  const ok = runs.size === 2 && everySubject && !denied
   return checked({
     name: 'reproduced by two runs',
     ok,
-    wanted: 'two intact run manifests that hold every subject digest',
+    wanted:
+      'two intact run manifests that hold every subject, by name and digest, and say the runs reproduced',
     // A yes carries how the signer says the runs differed and what kept them apart: two
     // runs with nothing varied, or able to reach each other, prove less, and the answer
     // says so rather than leave it in the statement.
     found: ok
       ? `2 intact run manifests holding every subject${normalizedOnly(byproducts) ? ", identical once normalized (the runs' raw outputs differed)" : ''}; the provenance says: ${runConditions(internal)}`
-      : `${runs.size} intact run manifest(s)${runs.size === 2 && !everySubject ? ', not holding every subject' : ''}`,
+      : `${runs.size} intact run manifest(s)${runs.size === 2 && !everySubject ? ', not holding every subject by its name and digest' : ''}${runs.size === 2 && denied ? ', annotated as not reproducible' : ''}`,
     reason: 'not-reproduced',
   })
 }

@@ -63,6 +63,20 @@ describe('artifacts are outputs, never inputs', () => {
     expect(run.result?.differences.map((d) => d.name)).toEqual(['rel.txt'])
   })
 
+  it('hashes the file an absolute link artifact leads to when its target goes through a link and back', async () => {
+    // `out -> $PWD/d/../f` with `d -> sub/deeper`: the kernel reads sub/f, which differs
+    // between the runs, not the f beside it, which does not.
+    const source = makeTemp()
+    const run = await shellBuild(
+      source,
+      ['out'],
+      'mkdir -p sub/deeper && echo same > f && od -An -N8 -tx1 /dev/urandom > sub/f && ln -s sub/deeper d && ln -s "$PWD/d/../f" out',
+      ['--json', '--out-dir', makeTemp()],
+    )
+    expect(run.code, run.stderr).toBe(1)
+    expect(run.result?.differences.map((d) => d.name)).toEqual(['out'])
+  })
+
   it('builds afresh when the source still holds the artifact of an earlier run', async () => {
     const source = copyFixture('hello-c')
     // The first build copies `hello` back into the source, the default --out-dir.

@@ -185,6 +185,24 @@ describe('copying artifacts out', () => {
     expect(fs.readdirSync(outDir)).toEqual(['sub'])
   })
 
+  it('refuses a link in --out-dir whose absolute target goes through another link and back with ..', async () => {
+    // `x -> <out>/d/../y` with `d -> elsewhere/certs`: the kernel writes to elsewhere/y.
+    const root = makeTemp()
+    fs.mkdirSync(path.join(root, 'x'))
+    fs.writeFileSync(path.join(root, 'x', 'app'), 'app')
+    const outDir = makeTemp()
+    const elsewhere = makeTemp()
+    fs.mkdirSync(path.join(elsewhere, 'certs'))
+    fs.mkdirSync(path.join(elsewhere, 'y'))
+    fs.symlinkSync(path.join(elsewhere, 'certs'), path.join(outDir, 'd'))
+    fs.symlinkSync(`${outDir}/d/../y`, path.join(outDir, 'x'))
+    const { manifest } = await collectManifest(root, ['x/app'])
+    await expect(copyArtifacts(root, manifest, outDir, 0)).rejects.toThrow(
+      /artifact x\/app would be written outside it through a symbolic link/,
+    )
+    expect(fs.readdirSync(path.join(elsewhere, 'y'))).toEqual([])
+  })
+
   it('writes through a link that stays inside, and copies names that are not UTF-8', async () => {
     const root = makeTemp()
     fs.mkdirSync(path.join(root, 'sub'))

@@ -80,6 +80,31 @@ describe('resolveInside', () => {
     expect(await resolveInside(root, 'real')).toEqual({ kind: 'outside', via: 'real' })
   })
 
+  it('walks `..` in an absolute link through the links before it, as the kernel does', async () => {
+    // `/build/src/d/../f` with `d -> dir/sub`: the kernel reaches dir/f, never f.
+    const { base, root } = tree()
+    const seenAs = '/build/src'
+    fs.mkdirSync(path.join(root, 'dir', 'sub'))
+    fs.writeFileSync(path.join(root, 'f'), 'not this one')
+    fs.writeFileSync(path.join(root, 'dir', 'f'), 'this one')
+    fs.symlinkSync('dir/sub', path.join(root, 'd'))
+    fs.symlinkSync('/build/src/d/../f', path.join(root, 'out'))
+    expect(await resolveInside(root, 'out', seenAs)).toEqual({
+      kind: 'inside',
+      path: path.join(root, 'dir', 'f'),
+      rel: 'dir/f',
+    })
+    // Through a link that leaves: outside, whatever `..` follows it.
+    fs.symlinkSync(path.join(base, 'outside'), path.join(root, 'away'))
+    fs.symlinkSync(`${root}/away/../root/f`, path.join(root, 'back'))
+    expect(await resolveInside(root, 'back')).toEqual({ kind: 'outside', via: 'away' })
+    // And `..` above the root in an absolute target, or a root not written as its own.
+    fs.symlinkSync('/build/src/../src/f', path.join(root, 'above'))
+    expect(await resolveInside(root, 'above', seenAs)).toEqual({ kind: 'outside', via: 'above' })
+    fs.symlinkSync('/build/srcx/f', path.join(root, 'beside'))
+    expect(await resolveInside(root, 'beside', seenAs)).toEqual({ kind: 'outside', via: 'beside' })
+  })
+
   it('follows a chain of 40 links and gives up at 41, as Linux does', async () => {
     const { root } = tree()
     const chain = (n: number, prefix: string) => {

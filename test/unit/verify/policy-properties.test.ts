@@ -202,11 +202,13 @@ describe('trusted roots', () => {
 describe('the reproduced check', () => {
   const sha = (s: string) => crypto.createHash('sha256').update(s).digest('hex')
   const subject = sha('artifact')
-  const manifest = (digests: string[]) => JSON.stringify(digests.map((d) => ({ sha256: d })))
+  const manifest = (digests: string[]) =>
+    JSON.stringify(digests.map((d) => ({ name: 'a', sha256: d })))
   const byproduct = (name: string, content: string, digest = sha(content)) => ({
     name,
     content: Buffer.from(content).toString('base64'),
     digest: { sha256: digest },
+    annotations: { reproducible: true },
   })
   const decide = (byproducts: object[]) =>
     checkStatement(

@@ -630,11 +630,14 @@ describe('verified times', () => {
 
 describe('the reproduced check, on what a statement may hold', () => {
   const sha = (s: string | Buffer) => crypto.createHash('sha256').update(s).digest('hex')
-  const manifest = (digests: unknown[]) => JSON.stringify(digests.map((d) => ({ sha256: d })))
-  const byproduct = (name: string, content: string) => ({
+  // Entries named as the subjects are, in their order.
+  const manifest = (digests: unknown[], names = ['a', 'b']) =>
+    JSON.stringify(digests.map((d, i) => ({ name: names[i], sha256: d })))
+  const byproduct = (name: string, content: string, reproducible: unknown = true) => ({
     name,
     content: Buffer.from(content).toString('base64'),
     digest: { sha256: sha(content) },
+    annotations: { reproducible },
   })
   const subjects = [
     { name: 'a', digest: { sha256: sha('a') } },
@@ -661,14 +664,15 @@ describe('the reproduced check, on what a statement may hold', () => {
     expect(decide([a, b])).toEqual({
       name: 'reproduced by two runs',
       ok: true,
-      wanted: 'two intact run manifests that hold every subject digest',
+      wanted:
+        'two intact run manifests that hold every subject, by name and digest, and say the runs reproduced',
       found:
         "2 intact run manifests holding every subject; the provenance says: the runs' isolation not stated, the network not stated; varied: nothing; who stated it not stated",
     })
     const partial = byproduct('reproof/run-b/manifest.json', manifest([sha('a')]))
     expect(decide([a, partial])).toMatchObject({
       ok: false,
-      found: '2 intact run manifest(s), not holding every subject',
+      found: '2 intact run manifest(s), not holding every subject by its name and digest',
       reason: 'not-reproduced',
     })
     expect(decide([a])).toMatchObject({ ok: false, found: '1 intact run manifest(s)' })
@@ -717,7 +721,7 @@ describe('the reproduced check, on what a statement may hold', () => {
     // Runs that matched only once normalized say so in the yes.
     const normalized = (x: typeof a) => ({
       ...x,
-      annotations: { reproducibleWithoutNormalization: false },
+      annotations: { reproducible: true, reproducibleWithoutNormalization: false },
     })
     expect(decide([normalized(a), normalized(b)])?.found).toMatch(
       /^2 intact run manifests holding every subject, identical once normalized \(the runs' raw outputs differed\); /,
@@ -783,15 +787,36 @@ describe('the reproduced check, on what a statement may hold', () => {
     for (const content of [
       '{',
       '{}',
-      JSON.stringify(['x', null, ...both.map((d) => ({ sha256: d }))]),
+      JSON.stringify(['x', null, ...both.map((d, i) => ({ name: ['a', 'b'][i], sha256: d }))]),
     ]) {
       const odd = byproduct('reproof/run-b/manifest.json', content)
       expect(decide([a, odd])?.ok, content).toBe(content.startsWith('[') ? true : false)
     }
     expect(decide([a, byproduct('reproof/run-b/manifest.json', '[]')])).toMatchObject({
       ok: false,
-      found: '2 intact run manifest(s), not holding every subject',
+      found: '2 intact run manifest(s), not holding every subject by its name and digest',
     })
+  })
+
+  it('matches each subject by its name and its digest, and takes a run said not to reproduce at its word', () => {
+    // Run B made something else under a's name, and a's digest under another name.
+    const moved = byproduct(
+      'reproof/run-b/manifest.json',
+      manifest([sha('other'), sha('b'), sha('a')], ['a', 'b', 'leftover']),
+    )
+    expect(decide([a, moved])).toMatchObject({
+      ok: false,
+      found: '2 intact run manifest(s), not holding every subject by its name and digest',
+    })
+    // Manifests that agree, in a statement that says the runs did not reproduce.
+    for (const said of [false, null, 'true'])
+      expect(
+        decide([a, byproduct('reproof/run-b/manifest.json', manifest(both), said)]),
+        String(said),
+      ).toMatchObject({
+        ok: false,
+        found: '2 intact run manifest(s), annotated as not reproducible',
+      })
   })
 })
 
