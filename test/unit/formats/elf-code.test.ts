@@ -509,12 +509,13 @@ describe('compareCode on named data', () => {
       unlisted: 0,
       incomplete: false,
     })
-    // Without a judge of text, the path in `where` is a change of data.
+    // Without a judge of text, the path in `where` is a change of data (and the time in
+    // `when`, in the section that holds both).
     expect(
       compareCode(a ?? Buffer.alloc(0), b ?? Buffer.alloc(0))
         ?.changed.map((c) => c.name)
         .sort(),
-    ).toEqual(['when', 'where'])
+    ).toEqual(['.rodata', 'when', 'where'])
     const [, changed] = make(6, 'howdy')
     expect(
       compareCode(a ?? Buffer.alloc(0), changed ?? Buffer.alloc(0), {
@@ -522,7 +523,7 @@ describe('compareCode on named data', () => {
       })
         ?.changed.map((c) => c.name)
         .sort(),
-    ).toEqual(['greeting', 'limit'])
+    ).toEqual(['.rodata', 'greeting', 'limit'])
   })
 
   it('names a function whose constant in a merged section changed, though its bytes are the same', () => {
@@ -570,7 +571,14 @@ describe('compareCode on named data', () => {
       d,
       `cp f3.o f3-before.old && sed -i 's/"s3b-text"/"s3x-text"/' f3.c && gcc -O2 -c f3.c -o f3.o`,
     )
-    expect(names('f3-before.old', 'f3.o')).toEqual(['fn3_0', 'fn3_1', 'fn3_2', 'fn3_3'])
+    // And the string itself, in the section the linker merges.
+    expect(names('f3-before.old', 'f3.o')).toEqual([
+      'fn3_0',
+      'fn3_1',
+      'fn3_2',
+      'fn3_3',
+      '.rodata.str1.1',
+    ])
   })
 })
 
@@ -603,8 +611,33 @@ describe('compareCode on what a build in another directory moves', () => {
     const program = (word: string): string =>
       `#include <assert.h>\n#include <stdio.h>\nconst char *names[] = {"alpha", "${word}", 0};\nint main(int argc, char **argv) { assert(argc > 0); for (const char **n = names; *n; n++) puts(*n); return 0; }\n`
     for (const pair of both(program('beta'))) expect(changed(pair)).toEqual([])
-    for (const pair of both(program('beta'), '', program('betz')))
-      expect(changed(pair)).toEqual(['names'])
+    // The table, and the string in the section that holds it.
+    const [object, linked] = both(program('beta'), '', program('betz'))
+    expect(changed(object ?? [Buffer.alloc(0), Buffer.alloc(0)])).toEqual([
+      'names',
+      '.rodata.str1.1',
+    ])
+    expect(changed(linked ?? [Buffer.alloc(0), Buffer.alloc(0)])).toEqual(['names', '.rodata'])
+  })
+
+  it('names a value or a string no symbol names that changed beside the path, stripped or not', () => {
+    // A stripped program's data has no symbol to compare by, and a string literal has
+    // none in any program: a build path found beside them explained them away.
+    const program = (limit: number, mode: string): string =>
+      `#include <assert.h>\n#include <stdio.h>\nint limit = ${limit};\nint main(int argc, char **argv) { (void)argv; assert(argc > 0); puts("mode=${mode}"); printf("%s\\n", "f"); return argc > limit; }\n`
+    for (const flags of ['-s', '']) {
+      const [, same] = both(program(10, 'safe'), flags)
+      expect(changed(same ?? [Buffer.alloc(0), Buffer.alloc(0)]), flags).toEqual([])
+      const [, value] = both(program(10, 'safe'), flags, program(99, 'safe'))
+      expect(changed(value ?? [Buffer.alloc(0), Buffer.alloc(0)]), flags).toEqual(
+        flags === '' ? ['limit'] : ['.data'],
+      )
+      // The string, and in a stripped program the code that loads it, by its section.
+      const [, text] = both(program(10, 'safe'), flags, program(10, 'evil'))
+      expect(changed(text ?? [Buffer.alloc(0), Buffer.alloc(0)]), flags).toEqual(
+        flags === '' ? ['main', '.rodata'] : ['.text', '.rodata'],
+      )
+    }
   })
 
   it('reads a string literal with letters beyond ASCII as text, whatever its first 16 bytes', () => {
@@ -617,10 +650,11 @@ describe('compareCode on what a build in another directory moves', () => {
       '',
       program('Ceci est très agréable, mercI'),
     )
-    expect(changed(other ?? [Buffer.alloc(0), Buffer.alloc(0)])).toEqual(['main'])
+    // The function that loads it, and the section that holds it.
+    expect(changed(other ?? [Buffer.alloc(0), Buffer.alloc(0)])).toEqual(['main', '.rodata'])
     // Text on one side, a control byte after the same 16 bytes on the other: a change.
     const [, control] = both(program('0123456789abcdefXYZ'), '', program('0123456789abcdef\\001YZ'))
-    expect(changed(control ?? [Buffer.alloc(0), Buffer.alloc(0)])).toEqual(['main'])
+    expect(changed(control ?? [Buffer.alloc(0), Buffer.alloc(0)])).toEqual(['main', '.rodata'])
   })
 
   it('follows a string the code loads from .rodata at another place, as -O0 leaves it', () => {
@@ -629,7 +663,7 @@ describe('compareCode on what a build in another directory moves', () => {
     const [same] = both(program('hello'), '-O0')
     expect(changed(same ?? [Buffer.alloc(0), Buffer.alloc(0)])).toEqual([])
     const [other] = both(program('hello'), '-O0', program('howdy'))
-    expect(changed(other ?? [Buffer.alloc(0), Buffer.alloc(0)])).toEqual(['main'])
+    expect(changed(other ?? [Buffer.alloc(0), Buffer.alloc(0)])).toEqual(['main', '.rodata'])
   })
 
   it('takes a path as the same file elsewhere only when it is a path and nothing else', () => {
@@ -646,9 +680,13 @@ describe('compareCode on what a build in another directory moves', () => {
         return [read(path.join(d, 'main.o')), read(path.join(d, 'prog'))]
       },
     )
-    for (const k of [0, 1])
+    // The function that runs it, and the command in the section that holds it.
+    for (const [k, section] of [
+      [0, '.rodata.str1.8'],
+      [1, '.rodata'],
+    ] as const)
       expect(changed([pairs[0]?.[k] ?? Buffer.alloc(0), pairs[1]?.[k] ?? Buffer.alloc(0)])).toEqual(
-        ['main'],
+        ['main', section],
       )
   })
 })
