@@ -103,12 +103,12 @@ export interface PatternSummary {
   fields: string[]
   /** The causes every item's hints name, sorted (none for items without hints). */
   causes: string[]
-  /** The values of mode fields, the same in every item (others, such as times, vary). */
+  /** The values of every field but times and compression, the same in every item (those vary). */
   values?: { field: string; a: string; b: string }[]
   /** What every item of the pattern says (`content identical`), when they say anything. */
   message?: string
   description: string
-  /** A few of the paths, for orientation. */
+  /** The first 20 of the paths (`count` says how many there are). */
   examples: string[]
 }
 

@@ -5,9 +5,11 @@ const MIN_PATTERN = 10
 
 /**
  * What an item is folded by: its kind, the fields that differ, its message, the causes
- * its hints name and the values of its mode fields. Items told apart by any of these are
- * not one pattern: 12 files made under another umask and one that became setuid were
- * "13 entries: mode differs", with neither the values nor the causes shown.
+ * its hints name and the values of every field but a time's or a compression's. Items
+ * told apart by any of these are not one pattern: 12 files made under another umask and
+ * one that became setuid were "13 entries: mode differs", with neither the values nor
+ * the causes shown; 12 renamed members, one of them to `etc/cron.d/evil`, were "12
+ * entries: renamed differs", and one xattr among twelve set to a capability.
  */
 function patternOf(item: DiffItem): {
   key: string
@@ -18,17 +20,31 @@ function patternOf(item: DiffItem): {
   const fields = (item.fields ?? []).map((f) => f.field).sort()
   const causes = [...new Set(item.hints.map((h) => h.cause))].sort()
   const values = (item.fields ?? [])
-    .filter((f) => MODE_FIELD.test(f.field))
+    .filter((f) => !NOISE_FIELD.test(f.field))
     .map((f) => ({ field: f.field, a: f.a, b: f.b }))
     .sort((x, y) => (x.field < y.field ? -1 : x.field > y.field ? 1 : 0))
   const key = JSON.stringify([item.kind, fields, item.message ?? null, causes, values])
   return { key, fields, causes, values }
 }
 
-// Fields whose values are few and each of which matters (a setuid bit; an owner, which
-// one member made root among twelve moved to another user showed only as "uid differs"):
-// kept in the key.
-const MODE_FIELD = /mode|permission|attributes|^(?:uid|gid|uname|gname|owner|group)$/i
+// Fields whose values differ from member to member and say nothing of what a member is
+// (when it was made, how it was compressed): left out of the key, so that 22,089 members
+// of other times are one line. Every other field's values are kept in it (a setuid bit;
+// an owner, one member made root among twelve moved to another user; a new name).
+const NOISE_FIELD = /time|date|compress/i
+
+/** How many of a pattern's paths a view names; the JSON report holds every one. */
+const PATTERN_EXAMPLES = 20
+
+/**
+ * A pattern's paths as a view names them (`show`: each as the view shows a name): every
+ * one up to 20, else the first 20 and how many more, which only the JSON report lists.
+ */
+export function patternPaths(s: PatternSummary, show: (path: string) => string): string {
+  const named = s.examples.map(show).join(', ')
+  const more = s.count - s.examples.length
+  return more > 0 ? `${named}, and ${withThousands(more)} more (--json lists every one)` : named
+}
 
 /**
  * Groups items that differ in the same way ("22,089 entries: mtime differs, content
@@ -70,7 +86,7 @@ export function summarizePatterns(items: readonly DiffItem[]): PatternSummary[] 
       ...(g.values.length === 0 ? {} : { values: g.values }),
       ...(g.message === undefined ? {} : { message: g.message }),
       description: describe(g, g.paths.length),
-      examples: g.paths.slice(0, 3),
+      examples: g.paths.slice(0, PATTERN_EXAMPLES),
     }))
     .sort((x, y) => y.count - x.count)
 }

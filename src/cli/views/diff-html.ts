@@ -2,7 +2,7 @@ import { showAlike, toDisplayText, toEscapedLine } from '../../file-names.js'
 import { plural } from './plural.js'
 import { describePlaces } from './binary-places.js'
 import { notComparedText, type DiffItem, type DiffReport } from '../../diff/report.js'
-import { differHeadline, isSummarized } from '../../diff/summarize.js'
+import { differHeadline, isSummarized, patternPaths } from '../../diff/summarize.js'
 import { describeKind, displayedLines, namesShown } from './diff-text.js'
 
 /**
@@ -21,7 +21,7 @@ export function renderDiffHtml(report: DiffReport): string {
   const patterns = report.summaries
     .map(
       (s) =>
-        `<li>${esc(s.description)} <span class="dim">(e.g. ${esc(s.examples.map(name).join(', '))})</span></li>`,
+        `<li>${esc(s.description)}: <span class="dim">${esc(patternPaths(s, name))}</span></li>`,
     )
     .join('\n')
   const sections = shown.map((item, i) => section(item, i, name)).join('\n')

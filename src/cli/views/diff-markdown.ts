@@ -3,7 +3,7 @@ import { displayedLines, namesShown } from './diff-text.js'
 import { plural } from './plural.js'
 import { describePlaces } from './binary-places.js'
 import { notComparedText, type DiffReport } from '../../diff/report.js'
-import { differHeadline, isSummarized } from '../../diff/summarize.js'
+import { differHeadline, isSummarized, patternPaths } from '../../diff/summarize.js'
 import { describeKind } from './diff-text.js'
 
 /** For a GitHub job summary: a table first, then collapsible details per path. */
@@ -33,7 +33,7 @@ export function renderDiffMarkdown(report: DiffReport): string {
   }
   for (const s of report.summaries)
     out.push(
-      `| ${s.count} entries | ${cell(s.description)} | ${s.kind === 'metadata' && s.fields.includes('mtime') ? 'timestamp' : '—'} |`,
+      `| ${s.count} entries | ${cell(`${s.description}: ${patternPaths(s, name)}`)} | ${s.kind === 'metadata' && s.fields.includes('mtime') ? 'timestamp' : '—'} |`,
     )
   out.push('')
   for (const item of shown) {

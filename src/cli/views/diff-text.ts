@@ -12,7 +12,7 @@ import {
 } from '../../file-names.js'
 import { plural } from './plural.js'
 import { notComparedText, type DiffItem, type DiffReport } from '../../diff/report.js'
-import { differHeadline, isSummarized } from '../../diff/summarize.js'
+import { differHeadline, isSummarized, patternPaths } from '../../diff/summarize.js'
 
 /** The terminal view: one block per differing path, patterns summarized, causes last. */
 export function renderDiffText(report: DiffReport, color: boolean): string {
@@ -38,7 +38,7 @@ export function renderDiffText(report: DiffReport, color: boolean): string {
     out.push('', c.bold('repeated patterns:'))
     // A pattern names the fields and members it covers: from the inputs, so escaped.
     for (const s of report.summaries)
-      out.push(`  ${toDisplayText(s.description)} (e.g. ${s.examples.map(name).join(', ')})`)
+      out.push(`  ${toDisplayText(s.description)}: ${patternPaths(s, name)}`)
   }
   for (const warning of report.warnings) out.push(c.yellow(`warning: ${toDisplayText(warning)}`))
   return `${out.join('\n')}\n`

@@ -12,7 +12,7 @@ import {
   findTimes,
   type HintContext,
 } from '../../../src/diff/hints.js'
-import { isSummarized, summarizePatterns } from '../../../src/diff/summarize.js'
+import { isSummarized, patternPaths, summarizePatterns } from '../../../src/diff/summarize.js'
 import type { DiffItem } from '../../../src/diff/report.js'
 
 const NOW = 1_795_000_000 // 2026-11-18T11:06:40Z
@@ -791,9 +791,41 @@ describe('summarizePatterns', () => {
     expect(summaries[0]).toMatchObject({
       count: 25,
       fields: ['mtime'],
-      examples: ['t!f0', 't!f1', 't!f2'],
+      examples: Array.from({ length: 20 }, (_, i) => `t!f${i}`),
       description: '25 entries: mtime differs, content identical',
     })
+    const [first] = summaries
+    if (first === undefined) throw new Error('no pattern')
+    expect(patternPaths(first, (p) => p)).toBe(
+      `${Array.from({ length: 20 }, (_, i) => `t!f${i}`).join(', ')}, and 5 more (--json lists every one)`,
+    )
+  })
+
+  it('folds by every value but a time: a rename or an attribute unlike the others stands apart', () => {
+    // Twelve members renamed, one of them somewhere else entirely; twelve xattrs set,
+    // one of them to another value: neither may hide in "12 entries: ... differs".
+    const renamed: DiffItem[] = Array.from({ length: 12 }, (_, i) => ({
+      path: `t!old${i}`,
+      kind: 'metadata',
+      fields: [
+        { field: 'renamed', a: `old${i}`, b: i === 7 ? 'etc/cron.d/evil' : `new${i}` },
+        { field: 'mtime', a: String(i), b: String(i + 1) },
+      ],
+      message: 'content identical',
+      hints: [],
+    }))
+    const xattrs: DiffItem[] = Array.from({ length: 12 }, (_, i) => ({
+      path: `t!x${i}`,
+      kind: 'metadata',
+      fields: [{ field: 'pax.SCHILY.xattr.user.note', a: 'a', b: i === 3 ? 'cap_sys_admin' : 'b' }],
+      message: 'content identical',
+      hints: [],
+    }))
+    const summaries = summarizePatterns([...renamed, ...xattrs])
+    expect(summaries.map((s) => s.count)).toEqual([11])
+    expect(summaries[0]?.fields).toEqual(['pax.SCHILY.xattr.user.note'])
+    for (const item of [...renamed, ...xattrs.slice(3, 4)])
+      expect(isSummarized(item, summaries), item.path).toBe(false)
   })
 
   it('never calls content identical that is not: entries whose content differs too', () => {
