@@ -416,6 +416,39 @@ export function nameMisreading(raw: RawEntry): string | undefined {
   return `bytes 345 to 499 of its header are not empty, which Python's tarfile reads as a prefix of the name (${JSON.stringify(Buffer.concat([prefix, Buffer.from('/'), field(raw.header, 0, 100)]).toString('latin1'))}) and GNU tar does not, its magic not being ustar's`
 }
 
+/**
+ * Where a PAX `path` or `linkpath` record covers a header field that holds another name
+ * than a writer leaves there (pure): the record's name in full, cut to the field's length
+ * (GNU tar, Python's tarfile, bsdtar's prefix and name), with `?` for each character
+ * beyond ASCII (Python's tarfile), empty, or bsdtar's `././@LongSymLink`. A reader that
+ * does not read PAX records (old tars, some unpackers) extracts what the header says:
+ * two archives alike but for it extract alike to GNU tar, and apart to those.
+ */
+export function hiddenHeaderNames(raw: RawEntry): string[] {
+  const hidden: string[] = []
+  for (const [key, what, header] of [
+    ['path', 'name', headerName(raw.header)],
+    ['linkpath', 'link target', field(raw.header, 157, 100)],
+  ] as const) {
+    const record = lastRecord(raw.pax, key)
+    if (record === undefined || coversHeader(record, header)) continue
+    hidden.push(
+      `its PAX ${key} record (${shownName(record)}) covers another ${what} in its header (${shownName(header)}), which a reader that ignores PAX records extracts`,
+    )
+  }
+  return hidden
+}
+
+function coversHeader(record: Buffer, header: Buffer): boolean {
+  if (header.length === 0 || header.equals(LONG_LINK_MARK)) return true
+  if (record.subarray(0, header.length).equals(header)) return true
+  // Python's tarfile: each character beyond ASCII as one `?`.
+  const asAscii = Buffer.from(record.toString('utf8').replace(/[^\p{ASCII}]/gu, '?'), 'latin1')
+  return asAscii.subarray(0, header.length).equals(header)
+}
+
+const LONG_LINK_MARK = Buffer.from('././@LongSymLink')
+
 /** A NUL-terminated field's bytes (the whole field when it fills it). */
 export function field(block: Buffer, offset: number, length: number): Buffer {
   return untilNul(block.subarray(offset, offset + length))

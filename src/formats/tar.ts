@@ -8,6 +8,7 @@ import {
   ENTRY_KINDS,
   field,
   magicOf,
+  hiddenHeaderNames,
   nameMisreading,
   parsePax,
   readNumber,
@@ -118,6 +119,8 @@ export async function scanTar(
       const misread = nameMisreading(raw)
       if (misread !== undefined)
         warnings.push(`the entry at byte ${raw.at} (${toDisplayText(name)}): ${misread}`)
+      for (const hidden of hiddenHeaderNames(raw))
+        warnings.push(`the entry at byte ${raw.at} (${toDisplayText(name)}): ${hidden}`)
       const layout = sparseLayoutOf(raw)
       if (typeof layout === 'string')
         throw unreadableAs('tar', where)(`the sparse file at byte ${raw.at}: ${layout}`)

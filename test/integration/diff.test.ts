@@ -46,6 +46,49 @@ function twoTrees(
 }
 
 describe('reproof diff', () => {
+  it('warns of a PAX path or link target that covers another name in the header, not of what writers leave there', async () => {
+    const dir = makeTemp()
+    // What GNU tar, bsdtar and Python's tarfile leave under a PAX path: a long name cut,
+    // a name beyond ASCII with `?` for each character, bsdtar's long-link mark.
+    const long = `${'d'.repeat(60)}/${'n'.repeat(120)}`
+    sh(
+      dir,
+      `mkdir -p ${'d'.repeat(60)} && echo x > ${long} && echo y > 'é-ü.txt' && ln -s ${long} lnk
+       tar --format=posix -cf gnu.tar ${long} 'é-ü.txt' lnk
+       bsdtar --format=pax -cf bsd.tar ${long} 'é-ü.txt' lnk
+       python3 -c "import tarfile; t = tarfile.open('py.tar', 'w', format=tarfile.PAX_FORMAT); [t.add(n) for n in ('${long}', 'é-ü.txt', 'lnk')]; t.close()"`,
+    )
+    for (const writer of ['gnu', 'bsd', 'py']) {
+      const tar = path.join(dir, `${writer}.tar`)
+      const { code, report } = await diff(tar, tar)
+      expect([code, report?.warnings], writer).toEqual([0, []])
+    }
+    // The same PAX path over header names `x` and `evil`: alike to GNU tar, not to a
+    // reader of headers alone.
+    for (const [side, header] of [
+      ['a', 'x'],
+      ['b', 'evil'],
+    ] as const)
+      sh(
+        dir,
+        `python3 -c "
+import io, tarfile
+t = tarfile.open('${side}.tar', 'w', format=tarfile.PAX_FORMAT)
+info = tarfile.TarInfo('x'); info.size = 3; info.pax_headers = {'path': 'x'}
+t.addfile(info, io.BytesIO(b'hi\\n')); t.close()
+b = bytearray(open('${side}.tar', 'rb').read())
+b[1024:1124] = b'${header}'.ljust(100, b'\\0')
+h = b[1024:1536]; h[148:156] = b' ' * 8
+b[1172:1180] = ('%06o\\0 ' % sum(h)).encode()
+open('${side}.tar', 'wb').write(bytes(b))"`,
+      )
+    const { code, report } = await diff(path.join(dir, 'a.tar'), path.join(dir, 'b.tar'))
+    expect(code).toBe(1)
+    expect(report?.warnings.join('\n')).toContain(
+      'its PAX path record (x) covers another name in its header (evil), which a reader that ignores PAX records extracts',
+    )
+  })
+
   it('says identical files are identical (exit 0)', async () => {
     const dir = twoTrees({ 'x.txt': 'same\n' })
     const { code, report } = await diff(path.join(dir, 'a/x.txt'), path.join(dir, 'b/x.txt'))
