@@ -74,8 +74,25 @@ const KEPT_ATTRIBUTE =
   /^(SCHILY|LIBARCHIVE)\.xattr\.(security\.(?!selinux$).+|system\.posix_acl_(access|default)|user\.pax\.flags)$/
 
 export function isDroppedRecord(key: string): boolean {
-  return (DROPPED_KEYS.has(key) || DROPPED_PREFIX.test(key)) && !KEPT_ATTRIBUTE.test(key)
+  return (
+    (DROPPED_KEYS.has(key) || DROPPED_PREFIX.test(key)) && !KEPT_ATTRIBUTE.test(decodedKey(key))
+  )
 }
+
+/**
+ * A key as libarchive reads it: the name after `LIBARCHIVE.xattr.` is percent-encoded
+ * (`security%2Ecapability` is `security.capability` to bsdtar), and read as written, a
+ * capability so spelled was dropped as a user's attribute.
+ */
+function decodedKey(key: string): string {
+  if (!key.startsWith(LIBARCHIVE_XATTR)) return key
+  const name = key
+    .slice(LIBARCHIVE_XATTR.length)
+    .replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)))
+  return `${LIBARCHIVE_XATTR}${name}`
+}
+
+const LIBARCHIVE_XATTR = 'LIBARCHIVE.xattr.'
 
 // The largest time an 11-digit octal field holds (year 2242).
 export const MAX_OCTAL_TIME = 0o77777777777

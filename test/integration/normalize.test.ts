@@ -1549,7 +1549,7 @@ t.close()
 import io, tarfile
 with tarfile.open('x.tar', 'w', format=tarfile.PAX_FORMAT) as t:
     info = tarfile.TarInfo('ping'); info.size = 2; info.mode = 0o4755
-    info.pax_headers = {'SCHILY.xattr.security.capability': 'CAP', 'SCHILY.xattr.security.selinux': 'label', 'SCHILY.xattr.system.posix_acl_access': 'ACL', 'SCHILY.xattr.security.ima': 'IMA', 'SCHILY.xattr.security.evm': 'EVM', 'SCHILY.xattr.user.origin': 'url', 'SCHILY.fflags': 'schg,uappnd', 'SCHILY.xattr.security.SMACK64EXEC': 'Net', 'SCHILY.xattr.user.pax.flags': 'm'}
+    info.pax_headers = {'SCHILY.xattr.security.capability': 'CAP', 'SCHILY.xattr.security.selinux': 'label', 'SCHILY.xattr.system.posix_acl_access': 'ACL', 'SCHILY.xattr.security.ima': 'IMA', 'SCHILY.xattr.security.evm': 'EVM', 'SCHILY.xattr.user.origin': 'url', 'SCHILY.fflags': 'schg,uappnd', 'SCHILY.xattr.security.SMACK64EXEC': 'Net', 'SCHILY.xattr.user.pax.flags': 'm', 'LIBARCHIVE.xattr.security%2Ecapability': 'Q0FQ', 'LIBARCHIVE.xattr.%73ystem.posix_acl_default': 'QUNM', 'LIBARCHIVE.xattr.user%2Eorigin': 'dXJs'}
     t.addfile(info, io.BytesIO(b'hi'))
 PY`,
     )
@@ -1565,10 +1565,10 @@ PY`,
       `python3 -c "
 import tarfile
 m = tarfile.open('y.tar').getmember('ping')
-print(oct(m.mode), sorted(k for k in m.pax_headers if k.startswith('SCHILY')))"`,
+print(oct(m.mode), sorted(k for k in m.pax_headers if k.startswith(('SCHILY', 'LIBARCHIVE'))))"`,
     )
     expect(kept.trim()).toBe(
-      "0o755 ['SCHILY.fflags', 'SCHILY.xattr.security.SMACK64EXEC', 'SCHILY.xattr.security.capability', 'SCHILY.xattr.security.evm', 'SCHILY.xattr.security.ima', 'SCHILY.xattr.system.posix_acl_access', 'SCHILY.xattr.user.pax.flags']",
+      "0o755 ['LIBARCHIVE.xattr.%73ystem.posix_acl_default', 'LIBARCHIVE.xattr.security%2Ecapability', 'SCHILY.fflags', 'SCHILY.xattr.security.SMACK64EXEC', 'SCHILY.xattr.security.capability', 'SCHILY.xattr.security.evm', 'SCHILY.xattr.security.ima', 'SCHILY.xattr.system.posix_acl_access', 'SCHILY.xattr.user.pax.flags']",
     )
   })
 
