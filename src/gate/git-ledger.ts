@@ -900,7 +900,24 @@ function checkpointKeys(url: string, branch: string): string[] {
   const opened = `git:${checkpointUrl(url)}#${branch}`
   const local = localPath(url)
   const given = `git:${local === undefined ? remoteKey(url) : path.resolve(local).replace(/(.)\/+$/, '$1')}#${branch}`
-  return opened === given ? [opened] : [opened, given]
+  const itself = local === undefined ? undefined : repositoryIdentity(checkpointUrl(url), branch)
+  return [...new Set([opened, given, ...(itself === undefined ? [] : [itself])])]
+}
+
+/**
+ * A local repository by its directory's device, inode and birth time: a bind mount gives
+ * it another real path, and a history cut back (a force push) was taken for a new ledger
+ * through the other path (a superseded release recorded, `gate check` "ok"). Undefined
+ * while there is no such directory.
+ */
+function repositoryIdentity(dir: string, branch: string): string | undefined {
+  try {
+    const stat = fs.statSync(dir, { bigint: true })
+    if (!stat.isDirectory()) return undefined
+    return `git-repository ${stat.dev}:${stat.ino}:${stat.birthtimeNs}#${branch}`
+  } catch {
+    return undefined
+  }
 }
 
 /**

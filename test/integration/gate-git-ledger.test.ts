@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import crypto from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -19,6 +19,10 @@ import { BIN, cleanupTemp, git, makeTemp, spawnProgram } from '../helpers.js'
 
 afterEach(cleanupTemp)
 useGateKit()
+
+// A mount namespace of one's own, where a bind mount needs no privilege.
+const canBindMount =
+  spawnSync('unshare', ['--user', '--map-root-user', '--mount', 'true']).status === 0
 
 /** Commits `tree` on top of `parents` in `bare`, as a person or another tool would. */
 function commitTree(bare: string, tree: string, parents: string[], message: string): string {
@@ -156,6 +160,28 @@ describe('the history a git ledger accepts', () => {
     expect(run.code, run.stderr).toBe(3)
     expect(run.stderr).toContain(`commit ${first}:`)
   })
+
+  it.runIf(canBindMount)(
+    'stops on a history cut back under one path when a bind mount reaches the repository by another',
+    async () => {
+      const { bare, ledger } = remote()
+      for (const i of [0, 1, 2]) expect((await deploy(ledger, i)).code).toBe(0)
+      // A force push: the branch back at its first record.
+      git(bare, ['update-ref', 'refs/heads/releases', 'releases~2'])
+      const mounted = path.join(makeTemp(), 'mounted')
+      fs.mkdirSync(mounted)
+      // prettier-ignore
+      const run = spawnSync('unshare', [
+        '--user', '--map-root-user', '--mount', 'sh', '-c', 'mount --bind "$1" "$2" && shift 2 && exec "$@"', 'bind',
+        path.dirname(bare), mounted,
+        process.execPath, BIN, 'gate', ...deployArgs(1), '--ledger', `git:${mounted}/ledger.git#releases`, '--json',
+      ], { env: { PATH: process.env.PATH ?? '', XDG_STATE_HOME: kit.state }, encoding: 'utf8' })
+      // Release 1, superseded by 2, was not recorded again on the cut history.
+      expect(run.status, run.stderr).toBe(3)
+      expect(run.stderr).toContain('does not descend from')
+      expect(git(bare, ['rev-list', '--count', 'releases']).trim()).toBe('1')
+    },
+  )
 
   it('keeps what a read-only command verified: a later replacement of the branch is refused', async () => {
     const { bare, ledger } = remote()
