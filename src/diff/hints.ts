@@ -809,6 +809,25 @@ function moreIn(whole: readonly [Buffer, Buffer] | undefined, side: 0 | 1, text:
   return count(whole[side === 0 ? 1 : 0], own) < own
 }
 
+/**
+ * Whether a bare number in a region is given as a time: alone on its line, or after a
+ * word of time on it (`time`, `date`, `stamp`, `epoch`, `built`, `created`, `modified`,
+ * `generated`, `at`, `since`, `until`, `expires`), within the 48 characters before it.
+ */
+function labelledTime(region: string, text: string): boolean {
+  for (let i = region.indexOf(text); i !== -1; i = region.indexOf(text, i + 1)) {
+    const start = region.lastIndexOf('\n', i) + 1
+    const end = region.indexOf('\n', i)
+    const line = region.slice(start, end === -1 ? region.length : end)
+    if (line.trim() === text) return true
+    if (TIME_WORD.test(region.slice(Math.max(start, i - 48), i))) return true
+  }
+  return false
+}
+
+const TIME_WORD =
+  /time|date|stamp|epoch|built|created|modified|generated|\bat\b|since|until|expires/i
+
 function timeEvidence(
   regionA: string,
   regionB: string,
@@ -833,11 +852,16 @@ function timeEvidence(
   const zones = context.epochInZones
   const inZones = (t: FoundTime): boolean =>
     zones !== undefined && t.written === true && plausible(t, zones)
+  // Without known times, a bare number must be said to be one too (`buildTime: …`, a
+  // stamp alone on its line): a ten-digit setting that changed (`max_bytes =
+  // 1700000000`) falls in a ten-year window as readily as a time.
+  const said = (region: string) => (t: FoundTime) =>
+    context.timesKnown === true || t.written === true || labelledTime(region, t.text)
   const timesA = findTimes(regionA).filter(
-    (t) => plausible(t, context.timeWindows[0]) || inZones(t),
+    (t) => (plausible(t, context.timeWindows[0]) && said(regionA)(t)) || inZones(t),
   )
   const timesB = findTimes(regionB).filter(
-    (t) => plausible(t, context.timeWindows[1]) || inZones(t),
+    (t) => (plausible(t, context.timeWindows[1]) && said(regionB)(t)) || inZones(t),
   )
   // Counted, not merely looked up: a date that stayed in one line and changed in
   // another appears on both sides once, and the changed one is still only A's.

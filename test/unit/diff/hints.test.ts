@@ -216,6 +216,19 @@ describe('content hints', () => {
     expect(
       (await hintsFor('t=1588530888 x\n', 't=1585821545730623 x\n', guessed)).map((h) => h.cause),
     ).toEqual(['unexplained'])
+    // A bare number near now is a time only when it is said to be one: alone on its line,
+    // or after a word of time; a ten-digit setting that changed is no time.
+    const bare = async (a: string, b: string) => (await hintsFor(a, b, guessed)).map((h) => h.cause)
+    const [t1, t2] = [NOW - 3 * 86_400, NOW - 3 * 86_400 + 100]
+    expect(await bare(`max_upload_bytes = ${t1}\n`, `max_upload_bytes = ${t2}\n`)).toEqual([
+      'unexplained',
+    ])
+    for (const [a, b] of [
+      [`${t1}\n`, `${t2}\n`],
+      [`built_at = ${t1}\n`, `built_at = ${t2}\n`],
+      [`{"buildTime": ${t1}}\n`, `{"buildTime": ${t2}}\n`],
+    ])
+      expect(await bare(a ?? '', b ?? ''), a).toEqual(['timestamp'])
     // Two lines with the same date, one of which changes: the changed one is the evidence.
     const head = 'POT-Creation-Date: 2015-06-24 12:42+0200\n'
     expect(
