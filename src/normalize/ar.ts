@@ -72,6 +72,8 @@ export async function normalizeAr(
   }
   // A Debian package: its first member is debian-binary (dpkg wants it first).
   let deb = false
+  // GNU ar's table of long names (the `//` member), as far as a report needs it.
+  let longNames: Buffer | undefined
   // A member cut short, named as the ar archive's fault, by where its header is.
   const truncated = (at: number, wanted: number, got: number): Error =>
     bad(`truncated: the member at byte ${at} holds ${got} of its ${wanted} bytes`)
@@ -88,6 +90,8 @@ export async function normalizeAr(
     budget.spendEntry(where)
     const name = header.subarray(0, 16).toString('latin1').trimEnd()
     const stable = Buffer.from(header)
+    // A member whose set-id bits are dropped, named in the report by its real name.
+    let special: SpecialBitsMember | undefined
     if (name === '//') {
       // The long-name table has no time, owner or mode: GNU ar leaves them blank.
       stable.write(' '.repeat(32), 16, 'latin1')
@@ -99,8 +103,10 @@ export async function normalizeAr(
       const mode = Number.parseInt(modeText || '0', 8)
       const executable = !table && (mode & 0o111) !== 0
       if (executable) changes.executables++
-      if (!table && (mode & 0o7000) !== 0)
-        changes.specialBits.push({ name: Buffer.from(name, 'latin1'), mode })
+      if (!table && (mode & 0o7000) !== 0) {
+        special = { name: Buffer.from(name, 'latin1'), mode }
+        changes.specialBits.push(special)
+      }
       stable.write('0'.padEnd(12), 16, 'latin1')
       stable.write('0'.padEnd(6), 28, 'latin1')
       stable.write('0'.padEnd(6), 34, 'latin1')
@@ -154,15 +160,52 @@ export async function normalizeAr(
     if (!stable.equals(header)) changes.headers++
     await write(stable)
     const padded = size + (size % 2)
+    // What a report names members by: GNU's table of long names, BSD's name before the data.
+    const keep = name === '//' ? Math.min(size, MAX_NAME_TABLE) : (bsdNameLength(name) ?? 0)
+    const head: Buffer[] = []
+    let held = 0
     const got = await reader.forward(padded, async (chunk) => {
       budget.spendBytes(chunk.length, where)
+      if (held < keep) {
+        head.push(Buffer.from(chunk.subarray(0, keep - held)))
+        held += Math.min(chunk.length, keep - held)
+      }
       await write(chunk)
     })
     if (got < padded) throw truncated(at, padded, got)
+    if (name === '//') longNames = Buffer.concat(head)
+    if (special !== undefined) special.name = realName(name, Buffer.concat(head), longNames)
   }
   output.end()
   await once(output, 'finish')
   return changes
+}
+
+// How much of GNU's table of long names is kept to name members in a report.
+const MAX_NAME_TABLE = 1 << 20
+
+/** BSD ar's `#1/<length>`: the name is the first `length` bytes of the data. */
+function bsdNameLength(name: string): number | undefined {
+  const m = /^#1\/([0-9]{1,4})$/.exec(name)
+  return m === null ? undefined : Number(m[1])
+}
+
+/**
+ * A member's name as ar tools list it: BSD's from the start of its data (`head`), GNU's
+ * `/<offset>` from the table of long names (to its `/` and line break); else as written.
+ */
+function realName(name: string, head: Buffer, longNames: Buffer | undefined): Buffer {
+  if (bsdNameLength(name) !== undefined) return head
+  const gnu = /^\/([0-9]+)$/.exec(name)
+  if (gnu !== null && longNames !== undefined) {
+    const from = Number(gnu[1])
+    const end = longNames.indexOf('\n', from)
+    if (from < longNames.length && end !== -1) {
+      const entry = longNames.subarray(from, end)
+      return entry.at(-1) === 0x2f ? entry.subarray(0, -1) : entry
+    }
+  }
+  return Buffer.from(name, 'latin1')
 }
 
 /** An ar archive (a static library, a .deb): every member header made stable. */

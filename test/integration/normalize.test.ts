@@ -349,6 +349,34 @@ PY`,
     ).toBe(true)
   })
 
+  it('names a member whose set-id bits it drops by its real name, GNU long or BSD', async () => {
+    // GNU ar keeps a long name in its `//` table (`/0` in the header), BSD ar before the
+    // data (`#1/3`): the report said `/0` and `#1/3`, which name nothing a reader sees.
+    const dir = makeTemp()
+    sh(
+      dir,
+      `echo s > a_setuid_member_with_a_long_name.o && chmod 4755 a_setuid_member_with_a_long_name.o && ar rcU gnu.a a_setuid_member_with_a_long_name.o
+       python3 -c "
+body = b's.oss\\n'
+header = b'#1/3'.ljust(16) + b'0'.ljust(12) + b'0'.ljust(6) + b'0'.ljust(6) + b'104755'.ljust(8) + str(len(body)).encode().ljust(10) + b'\\x60\\n'
+open('bsd.a', 'wb').write(b'!<arch>\\n' + header + body)"
+       mkdir out`,
+    )
+    const run = await normalize(dir, ['gnu.a', 'bsd.a', '-o', 'out'])
+    expect(run.code, run.stderr).toBe(0)
+    for (const [i, member] of [
+      [0, 'a_setuid_member_with_a_long_name.o'],
+      [1, 's.o'],
+    ] as const)
+      expect(run.files[i]?.changes).toContainEqual(
+        expect.stringMatching(
+          new RegExp(
+            `bits removed \\(the stable modes have none\\): ${member.replace('.', '\\.')} \\(4755\\)`,
+          ),
+        ),
+      )
+  })
+
   it('reports unknown formats and leaves them alone', async () => {
     const dir = makeTemp()
     fs.writeFileSync(path.join(dir, 'notes.txt'), 'just text\n')
