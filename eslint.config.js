@@ -33,6 +33,9 @@ export default tseslint.config(
     files: ['src/**/*.ts'],
     ignores: ['src/child-process.ts'],
     rules: {
+      // What reproof prints goes through its streams (src/cli/output.ts): a stray
+      // console.log puts lines before a --json answer, which then does not parse.
+      'no-console': 'error',
       'no-restricted-imports': [
         'error',
         {

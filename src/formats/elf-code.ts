@@ -181,14 +181,11 @@ export function compareCode(
       const change = compareData(pair, unit)
       if (change !== undefined) changed.push(change)
     }
-  // What no symbol names in the sections of data: string literals ("mode=safe"), and in
-  // a stripped file every value (`int limit = 10`): only a path or a written time may
-  // tell the runs' texts apart, and the bytes between them must be the same, or the
-  // address of the same thing.
+  // What no symbol names in the sections of data: string literals ("mode=safe"), which
+  // only a path or a written time may tell apart.
   if (pair.work.left > 0) {
-    const merged = mergedStringsChange(pair, new Set())
-    if (merged !== undefined) changed.push(merged)
-    changed.push(...compareDataSections(pair, sectionUnits(x, y, unnamedData), named))
+    const text = dataTextChange(pair, sectionUnits(x, y, unnamedData))
+    if (text !== undefined) changed.push(text)
   }
   // What takes no bytes in the file (.bss, .tbss) is its size alone: a buffer shrunk from
   // 4096 bytes to 8 changes no byte of the file, only what the program may write there.
@@ -592,11 +589,13 @@ function compareData(pair: Pair, unit: Unit): CodeChange | undefined {
 }
 
 /**
- * The data sections compared by their bytes: not those the loader and the unwinder read
+ * The data sections whose texts are compared: not those the loader and the unwinder read
  * (compared as the loader's, or following the code, whose changes are found as code's).
+ * The sections the linker merges are among them, all of a side together: a string goes
+ * to `.rodata.str1.1` or, long enough to be aligned, to `.rodata.str1.8`, so a path of
+ * another length moves it between the two.
  */
-const unnamedData = (t: ElfSection): boolean =>
-  holdsData(t) && !LAYOUT_DATA.has(t.name) && !mergedStrings(t)
+const unnamedData = (t: ElfSection): boolean => holdsData(t) && !LAYOUT_DATA.has(t.name)
 
 const LAYOUT_DATA = new Set([
   '.eh_frame',
@@ -609,37 +608,16 @@ const LAYOUT_DATA = new Set([
   '.got.plt',
 ])
 
-/**
- * An object file's strings the linker merges: a string goes to `.rodata.str1.1` or, long
- * enough to be aligned, to `.rodata.str1.8`, so a path of another length moves it
- * between the two. Compared together, as one set of strings a side.
- */
-const mergedStrings = (t: ElfSection): boolean =>
-  holdsData(t) && (t.flags & SHF_MERGE) !== 0 && (t.flags & SHF_STRINGS) !== 0
-
-/** A run of a data section's bytes: text (to its NUL, at least 4 characters), or other bytes. */
-interface Run {
-  text: boolean
-  start: number
-  end: number
-}
-
 const MIN_TEXT_RUN = 4
 
 /**
- * A section's bytes as text runs and the pieces between them, pure. A text is a string
- * to its NUL, all of it printable, or its last 4 or more printable bytes (a string may
- * follow a value's last byte with no NUL between them: a jump table's, the string
- * aligned to 1). What lies between texts is read by the words of its addresses
- * (`address`: the body's first byte's), words of NULs left out: the NULs after a text
- * and those that pad what follows to its alignment are more or fewer as a text's length
- * changes, and a piece starts and ends at a word's edge, so that a value's bytes keep
- * their places in it.
+ * The texts in a section's bytes, pure: 4 or more printable bytes before a NUL (a string
+ * may follow a value's last byte with no NUL between them: a jump table's, the string
+ * aligned to 1). Shorter runs are not read as text: a value's bytes often are printable.
  */
-function dataRuns(body: Buffer, address: number): Run[] {
-  const runs: Run[] = []
+function dataTexts(body: Buffer): { start: number; end: number }[] {
+  const texts: { start: number; end: number }[] = []
   const printable = (c: number): boolean => (c >= 0x20 && c <= 0x7e) || c === 0x09 || c === 0x0a
-  let between = 0
   for (let i = 0; i < body.length;) {
     if (body[i] === 0) {
       i++
@@ -649,238 +627,83 @@ function dataRuns(body: Buffer, address: number): Run[] {
     while (j < body.length && body[j] !== 0) j++
     let k = j
     while (k > i && printable(body[k - 1] ?? 0)) k--
-    if (k === i || j - k >= MIN_TEXT_RUN) {
-      runs.push(...wordPieces(body, address, between, k))
-      runs.push({ text: true, start: k, end: j })
-      between = j
-    }
+    if (j - k >= MIN_TEXT_RUN) texts.push({ start: k, end: j })
     i = j
   }
-  runs.push(...wordPieces(body, address, between, body.length))
-  return runs
+  return texts
 }
 
-/** The pieces of `body[from, to)`: runs of its words (cut at `from` and `to`) not all NUL. */
-function wordPieces(body: Buffer, address: number, from: number, to: number): Run[] {
-  const pieces: Run[] = []
-  let start = -1
-  for (let w = from; w < to;) {
-    const end = Math.min(to, w + 4 - ((address + w) % 4))
-    let zero = true
-    for (let i = w; i < end && zero; i++) zero = body[i] === 0
-    if (!zero && start === -1) start = w
-    if (zero && start !== -1) {
-      pieces.push({ text: false, start, end: w })
-      start = -1
-    }
-    w = end
-  }
-  if (start !== -1) pieces.push({ text: false, start, end: to })
-  return pieces
-}
-
-/** One run read from a side, with where it lies and what it holds. */
+/** One text read from a side's data, with where it lies. */
 interface Found {
   unit: Unit
   start: number
-  end: number
-  /** Its first byte's address modulo 4: a value moved within its word is another value. */
-  phase: number
-  key: string
+  text: string
 }
 
 /**
- * The data sections' changes. In each, the same texts, or another only by a path or a
- * written time (in any order: a link in another order moves them), each pair's
- * difference in length one a length field elsewhere may differ by (Rust's `&str` of a
- * panic's file); and, unless every value is compared by its symbol already (`named`),
- * the same pieces between NULs, or pieces as long, at the same place in their word, whose
- * differing words address the same thing (relocated on both sides, in an object file).
+ * The first text of the data sections one side holds and the other does not, but for a
+ * path or a written time, as a change; undefined when the two sides' texts pair off. In
+ * any order (a link in another order moves them); each section taken whole on each side
+ * where it is there (a merged one may be on one side only). What no symbol names besides
+ * texts (a stripped program's values) is not compared here.
  */
-function compareDataSections(pair: Pair, units: readonly Unit[], named: boolean): CodeChange[] {
-  const changed: CodeChange[] = []
-  const lengths = new Set<number>()
-  const compared: { unit: Unit; a: Placed; b: Placed; pieces: [Found[], Found[]] }[] = []
+function dataTextChange(pair: Pair, units: readonly Unit[]): CodeChange | undefined {
   const texts: [Found[], Found[]] = [[], []]
   for (const unit of units) {
     const { a, b } = unit
-    if (a === undefined || b === undefined) {
-      changed.push(changeOf(unit)(-1))
-      continue
+    if (a !== undefined && b !== undefined) {
+      const [bodyA, bodyB] = bodies(pair, a, b)
+      if (bodyA.equals(bodyB)) continue
     }
-    const [bodyA, bodyB] = bodies(pair, a, b)
-    if (bodyA.equals(bodyB)) continue
-    const read = (body: Buffer, place: Placed) => {
-      const found: { text: Found[]; pieces: Found[] } = { text: [], pieces: [] }
-      for (const run of dataRuns(body, place.address)) {
-        const entry: Found = {
-          unit,
-          start: run.start,
-          end: run.end,
-          phase: (place.address + run.start) % 4,
-          key: body.toString('latin1', run.start, run.end),
-        }
-        // A short text stands apart in a stripped file only (a value of a byte or two
-        // reads as one): with symbols, each value is its object's.
-        if (run.text) {
-          if (!named || run.end - run.start >= MIN_TEXT_RUN) found.text.push(entry)
-        } else found.pieces.push({ ...entry, key: `${entry.phase}:${entry.key}` })
-      }
-      return found
+    for (const [i, place, side] of [
+      [0, a, pair.x],
+      [1, b, pair.y],
+    ] as const) {
+      if (place === undefined) continue
+      const body = side.bytes.subarray(place.offset, place.offset + place.size)
+      for (const t of dataTexts(body))
+        texts[i].push({ unit, start: t.start, text: body.toString('latin1', t.start, t.end) })
     }
-    const [fa, fb] = [read(bodyA, a), read(bodyB, b)]
-    texts[0].push(...fa.text)
-    texts[1].push(...fb.text)
-    if (!named) compared.push({ unit, a, b, pieces: [fa.pieces, fb.pieces] })
   }
-  const text = unpairedText(pair, texts, lengths)
-  if (text !== undefined) changed.push(text)
-  for (const { unit, a, b, pieces } of compared) {
-    if (pair.work.left <= 0) break
-    const at = unpairedPiece(pair, a, b, pieces, lengths)
-    if (at !== undefined) changed.push(changeOf(unit)(at))
-  }
-  return changed
-}
-
-/**
- * The first text of either side the other holds neither as it is nor but for a path or
- * a written time, as a change; undefined when each pairs off. Each pair's difference in
- * length is added to `lengths`.
- */
-function unpairedText(
-  pair: Pair,
-  [xs, ys]: [Found[], Found[]],
-  lengths: Set<number>,
-): CodeChange | undefined {
-  const key = (f: Found): string => f.key
-  const [onlyA, onlyB] = [withoutEach(xs, ys, key), withoutEach(ys, xs, key)]
-  console.log(
-    JSON.stringify([
-      onlyA.map((f) => [f.unit.name, f.start, f.key]),
-      onlyB.map((f) => [f.unit.name, f.start, f.key]),
-    ]),
-  )
-  const unpaired = onlyA.find((p) => {
-    const i = onlyB.findIndex((q) => {
-      pair.work.left--
-      return pair.work.left > 0 && sameText(pair, p.key, q.key)
-    })
-    if (i === -1) return true
-    lengths.add(Math.abs(p.key.length - (onlyB[i]?.key.length ?? 0)))
-    onlyB.splice(i, 1)
-    return false
-  })
-  const first = unpaired ?? onlyB[0]
-  if (first === undefined) return undefined
-  return changeOf(first.unit)(unpaired === undefined ? -1 : first.start)
-}
-
-/**
- * Where a piece of one side's section pairs with none of the other's, or undefined: the
- * same bytes at the same place in their word, or as long with each differing word an
- * address of the same thing (relocated on both sides, in an object file) or a length
- * that differs as a pair of texts did.
- */
-function unpairedPiece(
-  pair: Pair,
-  a: Placed,
-  b: Placed,
-  [xs, ys]: [Found[], Found[]],
-  lengths: ReadonlySet<number>,
-): number | undefined {
-  const key = (f: Found): string => f.key
-  const [onlyA, onlyB] = [withoutEach(xs, ys, key), withoutEach(ys, xs, key)]
-  console.log(
-    'P',
-    JSON.stringify([
-      onlyA.map((f) => [f.start, f.phase, f.end - f.start]),
-      onlyB.map((f) => [f.start, f.phase, f.end - f.start]),
-    ]),
-  )
-  if (onlyA.length !== onlyB.length) return onlyA[0]?.start ?? -1
-  const shape = (f: Found): string => `${f.phase}:${f.end - f.start}`
-  const candidates = new Map<string, Found[]>()
-  for (const q of onlyB) candidates.set(shape(q), [...(candidates.get(shape(q)) ?? []), q])
-  for (const p of onlyA) {
-    const open = candidates.get(shape(p)) ?? []
-    const i = open.findIndex((q) => sameWords(pair, a, b, p, q, lengths))
-    if (i === -1) return p.start
-    open.splice(i, 1)
-  }
-  return undefined
-}
-
-/** Whether two pieces as long differ only in words that address the same thing. */
-function sameWords(
-  pair: Pair,
-  a: Placed,
-  b: Placed,
-  p: Found,
-  q: Found,
-  lengths: ReadonlySet<number>,
-): boolean {
-  const { x, y } = pair
-  const [rx, ry] = [x.relocations.get(a.section), y.relocations.get(b.section)]
-  const read = (side: Side, place: Placed, w: number): number =>
-    side.file.little
-      ? side.bytes.readUInt32LE(place.offset + w)
-      : side.bytes.readUInt32BE(place.offset + w)
-  const [bodyA, bodyB] = bodies(pair, a, b)
-  for (let k = 0; k < p.end - p.start; k++) {
-    const [i, j] = [p.start + k, q.start + k]
-    if (bodyA[i] === bodyB[j]) continue
-    if (pair.work.left-- <= 0) return false
-    const [wa, wb] = [i - ((a.address + i) % 4), j - ((b.address + j) % 4)]
-    if (wa < 0 || wb < 0 || wa + 4 > a.size || wb + 4 > b.size) return false
-    if (x.file.type === ET_REL) {
-      if (rx?.has(a.within + wa) !== true || ry?.has(b.within + wb) !== true) return false
-    } else {
-      const [va, vb] = [read(x, a, wa), read(y, b, wb)]
-      const length = va < MAX_STRING && vb < MAX_STRING && lengths.has(Math.abs(va - vb))
-      // An address: absolute, from the piece's start (a jump table's entries, from the
-      // table's), or from the word itself (an offset the code adds its place to).
-      const [sa, sb] = [va | 0, vb | 0]
-      const addresses =
-        sameTarget(pair, va, vb) ||
-        sameTarget(pair, a.address + p.start + sa, b.address + q.start + sb, false) ||
-        sameTarget(pair, a.address + wa + sa, b.address + wb + sb, false)
-      console.log(
-        'W',
-        wa,
-        wb,
-        va.toString(16),
-        vb.toString(16),
-        (a.address + p.start + sa).toString(16),
-        (b.address + q.start + sb).toString(16),
-        a.address,
-        p.start,
-        q.start,
-      )
-      if (!length && !addresses) return false
+  const key = (f: Found): string => f.text
+  const [onlyA, onlyB] = [
+    withoutEach(texts[0], texts[1], key),
+    withoutEach(texts[1], texts[0], key),
+  ]
+  if (onlyA.length === 0 && onlyB.length === 0) return undefined
+  // Paired by the text with its directories left out first, then its digits too (a path
+  // or a time that changed leaves it the same), each among those of its shape: a link in
+  // another order beside a path moved thousands, and each tried against each was
+  // quadratic. Then what is left, each against each, within the work left.
+  let [xs, ys] = [onlyA, onlyB]
+  for (const shape of [
+    withoutDirectories,
+    (t: string) => withoutDirectories(t).replace(/[0-9]+/g, '#'),
+    () => '',
+  ]) {
+    const byShape = new Map<string, Found[]>()
+    for (const q of ys) byShape.set(shape(q.text), [...(byShape.get(shape(q.text)) ?? []), q])
+    const unpaired: Found[] = []
+    for (const p of xs) {
+      const same = byShape.get(shape(p.text)) ?? []
+      const i = same.findIndex((q) => {
+        pair.work.left--
+        return pair.work.left > 0 && sameText(pair, p.text, q.text)
+      })
+      if (i === -1) unpaired.push(p)
+      else same.splice(i, 1)
     }
-    k = wa + 3 - p.start
+    ;[xs, ys] = [unpaired, [...byShape.values()].flat()]
   }
-  return true
+  const first = xs[0]
+  if (first !== undefined) return changeOf(first.unit)(first.start)
+  const other = ys[0]
+  return other === undefined ? undefined : changeOf(other.unit)(-1)
 }
 
-/** The strings of the sections a linker merges, compared as one set a side. */
-function mergedStringsChange(pair: Pair, lengths: Set<number>): CodeChange | undefined {
-  const strings = (s: Side): Found[] =>
-    s.file.sections.filter(mergedStrings).flatMap((t) => {
-      const body = s.bytes.subarray(t.offset, t.offset + t.size)
-      const unit: Unit = { name: t.name, section: t.name }
-      return dataRuns(body, t.address)
-        .filter((r) => r.text)
-        .map((r) => ({
-          unit,
-          start: r.start,
-          end: r.end,
-          phase: 0,
-          key: body.toString('latin1', r.start, r.end),
-        }))
-    })
-  return unpairedText(pair, [strings(pair.x), strings(pair.y)], lengths)
+/** A text with the directories of its paths left out: what a build path changes. */
+function withoutDirectories(text: string): string {
+  return text.replace(/(?:[^\s/"'=:]*\/)+/g, '/')
 }
 
 /** The text a data object holds (a C string, padded with NULs), if it is text. */

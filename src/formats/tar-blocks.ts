@@ -426,12 +426,17 @@ export function nameMisreading(raw: RawEntry): string | undefined {
  */
 export function hiddenHeaderNames(raw: RawEntry): string[] {
   const hidden: string[] = []
-  for (const [key, what, header] of [
-    ['path', 'name', headerName(raw.header)],
-    ['linkpath', 'link target', field(raw.header, 157, 100)],
+  for (const [key, what, header, full] of [
+    ['path', 'name', headerName(raw.header), field(raw.header, 0, 100).length >= NEARLY_FULL],
+    [
+      'linkpath',
+      'link target',
+      field(raw.header, 157, 100),
+      field(raw.header, 157, 100).length >= NEARLY_FULL,
+    ],
   ] as const) {
     const record = lastRecord(raw.pax, key)
-    if (record === undefined || coversHeader(record, header)) continue
+    if (record === undefined || coversHeader(record, header, full)) continue
     hidden.push(
       `its PAX ${key} record (${shownName(record)}) covers another ${what} in its header (${shownName(header)}), which a reader that ignores PAX records extracts`,
     )
@@ -439,15 +444,28 @@ export function hiddenHeaderNames(raw: RawEntry): string[] {
   return hidden
 }
 
-function coversHeader(record: Buffer, header: Buffer): boolean {
-  if (header.length === 0 || header.equals(LONG_LINK_MARK)) return true
-  if (record.subarray(0, header.length).equals(header)) return true
+/**
+ * Whether a header field holds what a writer leaves under a PAX record: the record's
+ * value, cut only where the field is (nearly) full (`cut`), with `?` for each character beyond
+ * ASCII (Python's tarfile), nothing, or a writer's mark (bsdtar's `././@LongSymLink`,
+ * `git archive`'s `<object id>.data` and `see <object id>.paxheader`).
+ */
+function coversHeader(record: Buffer, header: Buffer, cut: boolean): boolean {
+  const text = header.toString('latin1')
+  if (header.length === 0 || text === '././@LongSymLink' || GIT_MARK.test(text)) return true
+  const matches = (value: Buffer): boolean =>
+    value.equals(header) || (cut && value.subarray(0, header.length).equals(header))
+  if (matches(record)) return true
   // Python's tarfile: each character beyond ASCII as one `?`.
-  const asAscii = Buffer.from(record.toString('utf8').replace(/[^\p{ASCII}]/gu, '?'), 'latin1')
-  return asAscii.subarray(0, header.length).equals(header)
+  return matches(Buffer.from(record.toString('utf8').replace(/[^\p{ASCII}]/gu, '?'), 'latin1'))
 }
 
-const LONG_LINK_MARK = Buffer.from('././@LongSymLink')
+// A field a writer cut a longer name into: full, or nearly (bsdtar leaves a character
+// out, and a character beyond ASCII is not cut in two).
+const NEARLY_FULL = 95
+
+const GIT_MARK =
+  /^(?:[0-9a-f]{40}|[0-9a-f]{64})\.data$|^see (?:[0-9a-f]{40}|[0-9a-f]{64})\.paxheader$/
 
 /** A NUL-terminated field's bytes (the whole field when it fills it). */
 export function field(block: Buffer, offset: number, length: number): Buffer {

@@ -48,33 +48,43 @@ function twoTrees(
 describe('reproof diff', () => {
   it('warns of a PAX path or link target that covers another name in the header, not of what writers leave there', async () => {
     const dir = makeTemp()
-    // What GNU tar, bsdtar and Python's tarfile leave under a PAX path: a long name cut,
-    // a name beyond ASCII with `?` for each character, bsdtar's long-link mark.
+    // What GNU tar, bsdtar, Python's tarfile and git archive leave under a PAX path: a
+    // long name cut, a name beyond ASCII with `?` for each character or cut between two,
+    // bsdtar's long-link mark, git's `<id>.data`. Each archive against one with a file
+    // more, so that both are read.
     const long = `${'d'.repeat(60)}/${'n'.repeat(120)}`
+    const names = `${long} 'é-ü.txt' ü-dir lnk`
     sh(
       dir,
-      `mkdir -p ${'d'.repeat(60)} && echo x > ${long} && echo y > 'é-ü.txt' && ln -s ${long} lnk
-       tar --format=posix -cf gnu.tar ${long} 'é-ü.txt' lnk
-       bsdtar --format=pax -cf bsd.tar ${long} 'é-ü.txt' lnk
-       python3 -c "import tarfile; t = tarfile.open('py.tar', 'w', format=tarfile.PAX_FORMAT); [t.add(n) for n in ('${long}', 'é-ü.txt', 'lnk')]; t.close()"`,
+      `mkdir -p ${'d'.repeat(60)} ü-dir && echo x > ${long} && echo y > 'é-ü.txt' && echo w > ü-dir/${'é'.repeat(70)} && ln -s ${long} lnk && echo z > z
+       for more in '' z; do
+         tar --format=posix -cf gnu$more.tar ${names} $more
+         bsdtar --format=pax -cf bsd$more.tar ${names} $more
+         python3 -c "import sys, tarfile; t = tarfile.open(sys.argv[1], 'w', format=tarfile.PAX_FORMAT); [t.add(n) for n in sys.argv[2:]]; t.close()" py$more.tar ${names} $more
+       done
+       git init -q && git add ${names} && git -c user.name=a -c user.email=a@b commit -qm x && git archive -o git.tar HEAD
+       git add z && git -c user.name=a -c user.email=a@b commit -qm z && git archive -o gitz.tar HEAD`,
     )
-    for (const writer of ['gnu', 'bsd', 'py']) {
-      const tar = path.join(dir, `${writer}.tar`)
-      const { code, report } = await diff(tar, tar)
-      expect([code, report?.warnings], writer).toEqual([0, []])
+    for (const writer of ['gnu', 'bsd', 'py', 'git']) {
+      const { code, report } = await diff(
+        path.join(dir, `${writer}.tar`),
+        path.join(dir, `${writer}z.tar`),
+      )
+      expect([code, report?.warnings], writer).toEqual([1, []])
     }
     // The same PAX path over header names `x` and `evil`: alike to GNU tar, not to a
     // reader of headers alone.
     for (const [side, header] of [
       ['a', 'x'],
       ['b', 'evil'],
+      ['c', 'x-'],
     ] as const)
       sh(
         dir,
         `python3 -c "
 import io, tarfile
 t = tarfile.open('${side}.tar', 'w', format=tarfile.PAX_FORMAT)
-info = tarfile.TarInfo('x'); info.size = 3; info.pax_headers = {'path': 'x'}
+info = tarfile.TarInfo('x'); info.size = 3; info.pax_headers = {'path': 'x-safe' if '${side}' == 'c' else 'x'}
 t.addfile(info, io.BytesIO(b'hi\\n')); t.close()
 b = bytearray(open('${side}.tar', 'rb').read())
 b[1024:1124] = b'${header}'.ljust(100, b'\\0')
@@ -86,6 +96,12 @@ open('${side}.tar', 'wb').write(bytes(b))"`,
     expect(code).toBe(1)
     expect(report?.warnings.join('\n')).toContain(
       'its PAX path record (x) covers another name in its header (evil), which a reader that ignores PAX records extracts',
+    )
+    // A short name that begins the PAX path's is no name cut to fit: a reader of headers
+    // alone extracts `x-`, not `x-safe`.
+    const prefix = await diff(path.join(dir, 'a.tar'), path.join(dir, 'c.tar'))
+    expect(prefix.report?.warnings.join('\n')).toContain(
+      'its PAX path record (x-safe) covers another name in its header (x-)',
     )
   })
 

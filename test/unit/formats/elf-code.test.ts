@@ -620,24 +620,50 @@ describe('compareCode on what a build in another directory moves', () => {
     expect(changed(linked ?? [Buffer.alloc(0), Buffer.alloc(0)])).toEqual(['names', '.rodata'])
   })
 
-  it('names a value or a string no symbol names that changed beside the path, stripped or not', () => {
-    // A stripped program's data has no symbol to compare by, and a string literal has
-    // none in any program: a build path found beside them explained them away.
+  it('names a string literal that changed beside the path, stripped or not, and a value by its symbol', () => {
+    // A string literal has no symbol in any program: a build path found beside it
+    // explained it away. (A stripped program's other values, which no symbol names, are
+    // not compared.)
     const program = (limit: number, mode: string): string =>
       `#include <assert.h>\n#include <stdio.h>\nint limit = ${limit};\nint main(int argc, char **argv) { (void)argv; assert(argc > 0); puts("mode=${mode}"); printf("%s\\n", "f"); return argc > limit; }\n`
     for (const flags of ['-s', '']) {
       const [, same] = both(program(10, 'safe'), flags)
       expect(changed(same ?? [Buffer.alloc(0), Buffer.alloc(0)]), flags).toEqual([])
-      const [, value] = both(program(10, 'safe'), flags, program(99, 'safe'))
-      expect(changed(value ?? [Buffer.alloc(0), Buffer.alloc(0)]), flags).toEqual(
-        flags === '' ? ['limit'] : ['.data'],
-      )
-      // The string, and in a stripped program the code that loads it, by its section.
+      // The string, and the code that loads it (by its section in a stripped program).
       const [, text] = both(program(10, 'safe'), flags, program(10, 'evil'))
       expect(changed(text ?? [Buffer.alloc(0), Buffer.alloc(0)]), flags).toEqual(
         flags === '' ? ['main', '.rodata'] : ['.text', '.rodata'],
       )
     }
+    const [, value] = both(program(10, 'safe'), '', program(99, 'safe'))
+    expect(changed(value ?? [Buffer.alloc(0), Buffer.alloc(0)])).toEqual(['limit'])
+  })
+
+  it('pairs thousands of texts moved by a link in another order beside a path, in time', () => {
+    // Each text holds the path: none is the same bytes on both sides, and each must be
+    // paired with its own by its shape, not tried against every other.
+    const root = makeTemp()
+    const dirs = ['s', 'a-much-longer-build-directory/b'].map((d) => path.join(root, d))
+    const unit = (n: number): string =>
+      Array.from(
+        { length: 1500 },
+        (_, i) => `const char *m${n}_${i} = "m${n}_${i} at " __FILE__;\n`,
+      ).join('')
+    for (const d of dirs) {
+      fs.mkdirSync(d, { recursive: true })
+      fs.writeFileSync(path.join(d, 'p1.c'), unit(1))
+      fs.writeFileSync(path.join(d, 'p2.c'), `${unit(2)}int main(void) { return 0; }\n`)
+    }
+    sh(dirs[0] ?? '', 'gcc -O2 -o prog "$PWD/p1.c" "$PWD/p2.c"')
+    sh(dirs[1] ?? '', 'gcc -O2 -o prog "$PWD/p2.c" "$PWD/p1.c"')
+    const [a, b] = dirs.map((d) => read(path.join(d, 'prog')))
+    expect(
+      compareCode(a ?? Buffer.alloc(0), b ?? Buffer.alloc(0), { textExplained: explained }),
+    ).toEqual({
+      changed: [],
+      unlisted: 0,
+      incomplete: false,
+    })
   })
 
   it('reads a string literal with letters beyond ASCII as text, whatever its first 16 bytes', () => {
