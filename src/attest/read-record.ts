@@ -1,5 +1,6 @@
 import { parseJsonBytes } from '../io/json-input.js'
 import { MAX_EPOCH } from '../config/epoch.js'
+import { VARIATIONS } from '../config/variations.js'
 import * as v from 'valibot'
 import { BUILD_RECORD_TYPE, type BuildRecord } from '../records/build-record.js'
 import { ReproofError } from '../errors.js'
@@ -7,6 +8,7 @@ import { fromNameBytes, isPlainRelativePath, toNameBytes } from '../file-names.j
 import { readBounded } from '../io/read-bounded.js'
 import { NORMALIZED_FORMATS } from '../normalize/job.js'
 import { stripCredentials } from '../sandbox/git.js'
+import { setByReproof } from '../sandbox/run-plan.js'
 
 /** A full ref name as git check-ref-format takes one, under refs/. */
 function isRefName(ref: string): boolean {
@@ -135,6 +137,12 @@ const RecordSchema = v.object({
         effective: v.optional(v.string()),
         from: v.picklist(['reproof', 'flag', 'config', 'caller']),
       }),
+      // Only what reproof sets itself is reproof's: a CFLAGS said to be, which a rebuild
+      // passes over, signed a recipe no run had.
+      v.check(
+        (e) => e.from !== 'reproof' || setByReproof(e.name),
+        'a variable said to be set by reproof is not one reproof sets',
+      ),
       // A variable passed through from the caller (a CI secret, perhaps) is recorded by
       // name only: one with a value was not written by a build.
       v.check(
@@ -153,7 +161,8 @@ const RecordSchema = v.object({
   canary: v.string(),
   variations: v.array(
     v.looseObject({
-      name: v.string(),
+      // Only the variations reproof makes: another name was no variation any run had.
+      name: v.picklist(VARIATIONS, 'is no variation reproof makes'),
       status: v.picklist(['effective', 'no-effect', 'not-applied']),
       note: v.optional(v.string()),
     }),

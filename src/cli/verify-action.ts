@@ -46,6 +46,8 @@ export async function verifyAction(
       ? {
           source: flags.source ?? '.',
           callerEnv: streams.env,
+          // Before the signer's command runs here, the verifier is told what it is.
+          onRecipe: (said: string) => streams.stderr.write(`reproof: ${said}\n`),
           tempDir: flags.tempDir,
           passEnv: flags.rebuildEnv ?? [],
           allowNetwork: flags.rebuildNetwork === true,

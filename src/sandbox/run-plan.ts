@@ -185,6 +185,28 @@ const NO_NAMESPACES =
 const NAMESPACES_FIX =
   'allow unprivileged user namespaces (sysctl kernel.apparmor_restrict_unprivileged_userns=0, or run where they are permitted)'
 
+/**
+ * The variables reproof sets in every run itself (baseEnv's, and the time variation's
+ * preload): what a record or a statement may say came `from: "reproof"`. One it names
+ * otherwise was not written by a build, and a rebuild would pass it over.
+ */
+export function setByReproof(name: string): boolean {
+  return SET_BY_REPROOF.has(name) || name.startsWith('FAKETIME')
+}
+
+const SET_BY_REPROOF = new Set([
+  'PATH',
+  'TZ',
+  'LANG',
+  'LC_ALL',
+  'USER',
+  'LOGNAME',
+  'HOME',
+  'TMPDIR',
+  'SOURCE_DATE_EPOCH',
+  'LD_PRELOAD',
+])
+
 /** The environment every run starts from: nothing of the caller's but PATH and --env. */
 export function baseEnvironment(input: {
   path: string

@@ -18,6 +18,8 @@ import { isPlainRelativePath } from '../file-names.js'
 import { GIT_OBJECTS_AS_THEY_ARE, OBJECTS_AS_THEY_ARE, objectFormat } from '../sandbox/git.js'
 import { ledgerGitEnv } from '../io/git-env.js'
 import { runCaptured } from '../sandbox/process.js'
+import { setByReproof } from '../sandbox/run-plan.js'
+import { listSourceEntries } from '../sandbox/source-files.js'
 import { planHiding, type HidePlan } from '../sandbox/hide-paths.js'
 import type { Check } from './reasons.js'
 import { firstFew } from '../first-few.js'
@@ -48,6 +50,11 @@ export interface RebuildOptions {
    */
   bundle?: string
   callerEnv: Readonly<Record<string, string | undefined>>
+  /**
+   * Told what will run before anything does: the signer's command, its environment and
+   * the commit, which the verifier's machine is about to run (said again with a yes).
+   */
+  onRecipe?: (said: string) => void
   tempDir: string | undefined
   /** How long the rebuild (both runs) may take (--rebuild-timeout); past it, the answer is unknown. */
   timeoutMs?: number
@@ -67,6 +74,8 @@ interface Recipe {
   normalize: boolean
   /** The original build reached the network (--network, or no sandbox to stop it). */
   network: boolean
+  /** The provenance says the build's tree was not the commit's as it is. */
+  dirty: boolean
   subjects: { name: string; sha256: string; sha512?: string }[]
 }
 
@@ -167,7 +176,7 @@ export async function rebuildCheck(
         { path: options.tempDir ?? os.tmpdir() },
       )
     const exported = path.join(work, 'source')
-    await exportCommit(options.source, recipe.commit, exported, work)
+    const tracked = await exportCommit(options.source, recipe.commit, exported, work)
     const tree = path.join(exported, recipe.subdirectory)
     // Each part a directory of the commit, not a link: a committed `sub -> /elsewhere`
     // would have the rebuild build what is elsewhere and say it came from the commit.
@@ -180,6 +189,17 @@ export async function rebuildCheck(
           `--rebuild: the recorded directory ${recipe.subdirectory} is not a directory of commit ${recipe.commit} (${path.relative(exported, at)} is not a directory there; a link is not followed)`,
         )
     }
+    // The commit's files the attested outputs and exclusions match, which the build has
+    // not: a build of the commit as it is has them (make finds a committed artifact up
+    // to date; a committed hardening.mk is included). A provenance that says its tree
+    // was the commit's while they match was not a build of the commit; one that says
+    // otherwise is rebuilt so, and the yes names them.
+    const left = leftOutOfCommit(tree, tracked, recipe)
+    if (left.length > 0 && !recipe.dirty)
+      throw new ReproofError(
+        'E_INPUT',
+        `--rebuild: the attested outputs and exclusions match ${left.length} file(s) of commit ${recipe.commit.slice(0, 12)} (${firstFew(left, 5)}), which its build then had not, yet the provenance says its tree was the commit's (dirty: false); it cannot be rebuilt as it says`,
+      )
     const outDir = path.join(work, 'out')
     const hiding = planHiding(await hideInputs(options))
     const buildOptions = toRebuildOptions(
@@ -190,6 +210,11 @@ export async function rebuildCheck(
       options.allowNoSandbox === true,
       options.timeoutMs,
       hiding.hide,
+    )
+    options.onRecipe?.(
+      `rebuilding commit ${recipe.commit.slice(0, 12)}${recipe.subdirectory === '' ? '' : ` in ${JSON.stringify(recipe.subdirectory)}`} twice, running the attested command ${JSON.stringify(recipe.command)}${
+        recipe.env.length === 0 ? '' : ` with ${recipe.env.map(shownVariable).join(', ')}`
+      }, for ${recipe.outputs.map((o) => JSON.stringify(o)).join(', ')}`,
     )
     const deps = {
       callerEnv: options.callerEnv,
@@ -204,11 +229,12 @@ export async function rebuildCheck(
           {},
           { cause: err },
         )
-      // The build's flags are the verifier's --rebuild-* flags here: said in its words.
+      // The build's flags are the verifier's --rebuild-* flags here: said in its words,
+      // with the command that ran (the signer's, which a failure must name as a yes does).
       if (err instanceof ReproofError)
         throw new ReproofError(
           err.code,
-          `--rebuild: ${inRebuildWords(err.message)}`,
+          `--rebuild: ${inRebuildWords(err.message)}${err.code === 'E_BUILD' ? ` (the attested command ${JSON.stringify(recipe.command)})` : ''}`,
           { ...err.context, ...rebuildHint(err) },
           { cause: err },
         )
@@ -251,6 +277,10 @@ export async function rebuildCheck(
             recipe.exclude.length === 0
               ? ''
               : `, leaving out ${recipe.exclude.map((e) => JSON.stringify(e)).join(', ')}`
+          }${
+            left.length === 0
+              ? ''
+              : `, without ${left.length} file(s) of the commit its outputs and exclusions match (${firstFew(left, 5)}), as the provenance says its build was (dirty)`
           }${recipe.network ? ', the network allowed (--rebuild-network)' : ''}${
             // The digests compared are of the archives as normalized: the yes says so, as
             // the provenance does.
@@ -295,6 +325,22 @@ export async function rebuildCheck(
   } finally {
     fs.rmSync(work, { recursive: true, force: true })
   }
+}
+
+/** The commit's files below the build's directory that its outputs or exclusions match. */
+function leftOutOfCommit(tree: string, tracked: readonly string[], recipe: Recipe): string[] {
+  const below =
+    recipe.subdirectory === ''
+      ? tracked
+      : tracked
+          .filter((p) => p.startsWith(`${recipe.subdirectory}/`))
+          .map((p) => p.slice(recipe.subdirectory.length + 1))
+  const listing = listSourceEntries(tree, {
+    tracked: below,
+    exclude: recipe.exclude,
+    outputs: recipe.outputs,
+  })
+  return [...listing.outputTracked, ...listing.excludedTracked].sort()
 }
 
 /** What differs between the attested artifact (given to verify) and the rebuilt one. */
@@ -482,7 +528,20 @@ function toRecipe(statement: unknown): Recipe {
     )
   )
     throw bad('the environment')
-  // reproof sets HOME, TMPDIR, SOURCE_DATE_EPOCH, TZ, LANG, LC_ALL and PATH itself; only what was passed comes back.
+  // reproof sets HOME, TMPDIR, SOURCE_DATE_EPOCH, TZ, LANG, LC_ALL and PATH itself; only
+  // what was passed comes back. An entry of any other origin, or one said to be
+  // reproof's that reproof does not set (`CFLAGS` "from reproof"), was passed over, and
+  // the yes vouched for a rebuild without it.
+  const unknown = (environment as { name: string; from: string }[]).find(
+    (e) =>
+      !['flag', 'config', 'caller', 'reproof'].includes(e.from) ||
+      (e.from === 'reproof' && !setByReproof(e.name)),
+  )
+  if (unknown !== undefined)
+    throw new ReproofError(
+      'E_INPUT',
+      `--rebuild: the provenance's environment holds ${unknown.name} from ${JSON.stringify(unknown.from)}, which no build of reproof's records (reproof sets ${unknown.from === 'reproof' ? 'no such variable' : 'only variables it names as its own'}); it cannot be rebuilt as it says`,
+    )
   const env = (environment as { name: string; value?: string; from: string }[])
     .filter((e) => e.from === 'flag' || e.from === 'config' || e.from === 'caller')
     .map((e) => (e.value === undefined ? { name: e.name } : { name: e.name, value: e.value }))
@@ -523,6 +582,7 @@ function toRecipe(statement: unknown): Recipe {
       internal.isolation !== null &&
       (internal.isolation as { network?: unknown }).network === 'host',
     subjects,
+    dirty: internal.dirty === true,
   }
 }
 
@@ -620,7 +680,7 @@ async function exportCommit(
   commit: string,
   into: string,
   scratch: string,
-): Promise<void> {
+): Promise<string[]> {
   // The commit's own tree: no replace refs or grafts of the repository given (a
   // repository's core.useReplaceRefs outranks the environment; the command line wins).
   const env = { ...ledgerGitEnv(process.env), ...GIT_OBJECTS_AS_THEY_ARE }
@@ -775,6 +835,11 @@ async function exportCommit(
     fs.rmSync(path.join(scratch, 'rebuild-index'), { force: true })
     fs.rmSync(gitDir, { recursive: true, force: true })
   }
+  // The commit's files, as its tree lists them (what the checkout holds).
+  return tree.stdout
+    .split('\0')
+    .filter((entry) => entry !== '' && !entry.startsWith('040000 '))
+    .map((entry) => entry.slice(entry.indexOf('\t') + 1))
 }
 
 /** A build's message as the verifier reads it: `--env` is its `--rebuild-env`, and so on. */

@@ -585,8 +585,18 @@ describe('reproof attest with a key', () => {
       ],
       [
         "reproof's own variable with an effective value",
-        { environment: [{ name: 'X', value: '1', effective: '2', from: 'reproof' }] },
+        { environment: [{ name: 'TZ', value: '1', effective: '2', from: 'reproof' }] },
         /only a value given by a flag or the config has an effective value/,
+      ],
+      [
+        'a variable said to be set by reproof that reproof does not set',
+        { environment: [{ name: 'CFLAGS', value: '-O2', from: 'reproof' }] },
+        /a variable said to be set by reproof is not one reproof sets/,
+      ],
+      [
+        'a variation reproof does not make',
+        { variations: [{ name: 'moon-phase', status: 'effective' }] },
+        /is no variation reproof makes/,
       ],
       [
         'credentials in the repository URL',

@@ -156,6 +156,29 @@ describe('verify --rebuild reads the recipe from the provenance, or refuses it',
       ).toEqual(refused('the environment'))
   })
 
+  it('refuses an environment entry it would pass over: of no origin a build records, or not reproof’s own', async () => {
+    // A signed CFLAGS said to be reproof's (or from "command-line") was dropped, and the
+    // yes vouched for a rebuild without it.
+    for (const entry of [
+      { name: 'CFLAGS', value: '-fstack-protector-strong', from: 'reproof' },
+      { name: 'EXTRA', value: '-DHARDENED', from: 'command-line' },
+    ]) {
+      const s = statement((x) => {
+        x.predicate.buildDefinition.internalParameters.environment = [entry]
+      })
+      expect(await refusal(s), entry.from).toEqual(
+        expect.objectContaining({
+          code: 'E_INPUT',
+          message: expect.stringMatching(
+            new RegExp(
+              `^--rebuild: the provenance's environment holds ${entry.name} from "${entry.from}"`,
+            ),
+          ) as unknown,
+        }),
+      )
+    }
+  })
+
   it('refuses missing outputs, or outputs that are not strings', async () => {
     expect(
       await refusal(
@@ -335,6 +358,7 @@ async function rebuild(
   artifacts: { path: string; sha256: string }[] = [],
   callerEnv: Record<string, string> = {},
   passEnv: string[] = [],
+  onRecipe?: (said: string) => void,
 ) {
   // A temporary directory of its own: other tests (and other processes) use the shared one.
   let answer: Awaited<ReturnType<typeof rebuildCheck>> | undefined
@@ -345,6 +369,7 @@ async function rebuild(
       callerEnv: { PATH: process.env.PATH, ...callerEnv },
       passEnv,
       tempDir: makeTempParent(),
+      ...(onRecipe === undefined ? {} : { onRecipe }),
     })
   })
   expect(fs.readdirSync(own).filter((n) => /^reproof-(rebuild|explain)-/.test(n))).toEqual([])
@@ -370,6 +395,46 @@ describe('verify --rebuild builds the recorded commit again and compares every s
       /it could read the host's other files outside \/tmp \(a copy of an artifact elsewhere would pass\)(; the sandbox could not cover: .+)?$/,
     )
     expect(explanation).toBeUndefined()
+  })
+
+  it('refuses outputs or exclusions that match files of a commit the provenance calls clean, and says them when it does not', async () => {
+    // A committed file the attested outputs match is left out of the rebuild, as it was
+    // out of the build: a build of the commit as it is has it (a hardening.mk that make
+    // includes), so a provenance that says its tree was the commit's was no build of it.
+    const r = recipe('cat greeting.txt > out.txt', { name: 'out.txt', content: '' })
+    r.statement.predicate.buildDefinition.externalParameters.outputs = ['out.txt', 'greeting.txt']
+    r.statement.subject = [
+      { name: 'out.txt', digest: { sha256: crypto.createHash('sha256').update('').digest('hex') } },
+    ]
+    await expect(rebuild(r)).rejects.toThrow(
+      /the attested outputs and exclusions match 1 file\(s\) of commit [0-9a-f]{12} \(greeting\.txt\), which its build then had not, yet the provenance says its tree was the commit's \(dirty: false\)/,
+    )
+    // Said to be dirty: rebuilt so, and named with the yes. The command fails without
+    // the file, as the build did: `cat` writes nothing, the subject is empty.
+    r.statement.predicate.buildDefinition.externalParameters.command = [
+      'sh',
+      '-c',
+      'cat greeting.txt > out.txt 2>/dev/null; true',
+    ]
+    ;(r.statement.predicate.buildDefinition.internalParameters as Record<string, unknown>).dirty =
+      true
+    const { check } = await rebuild(r)
+    expect(check.ok).toBe(true)
+    expect(check.found).toContain(
+      'without 1 file(s) of the commit its outputs and exclusions match (greeting.txt), as the provenance says its build was (dirty)',
+    )
+  })
+
+  it('says what it will run before it runs it, and names the command when the build fails', async () => {
+    const r = recipe('printf x > out.txt; exit 7', { name: 'out.txt', content: 'x' })
+    const told: string[] = []
+    await expect(rebuild(r, [], {}, [], (said) => told.push(said))).rejects.toThrow(
+      /exited with status 7.*\(the attested command \["sh","-c","printf x > out\.txt; exit 7"\]\)$/s,
+    )
+    const commit = r.statement.predicate.buildDefinition.externalParameters.source.commit
+    expect(told).toEqual([
+      `rebuilding commit ${commit.slice(0, 12)} twice, running the attested command ["sh","-c","printf x > out.txt; exit 7"] with GREETING="hi", for "out.txt"`,
+    ])
   })
 
   it('shows every recorded value in full with the yes, however long', async () => {
