@@ -68,6 +68,14 @@ export function toNormalizeOptions(
         `${file}: a symbolic link; give its target to --in-place, or write elsewhere with -o`,
         { path: file },
       )
+    // The same for a file of several names: renamed over one, the others keep the old
+    // bytes, and the change the report says was made is made to one name of it.
+    if (flags.inPlace === true && stat.nlink > 1)
+      throw new ReproofError(
+        'E_INPUT',
+        `${file}: a file of ${stat.nlink} hard links; replaced in place, the other names would keep its old bytes: write elsewhere with -o`,
+        { path: file },
+      )
   }
   if (flags.out !== undefined && inputs.length > 1 && !isDir(flags.out))
     throw new ReproofError(

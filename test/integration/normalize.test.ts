@@ -570,7 +570,7 @@ open('bsd.a', 'wb').write(b'!<arch>\\n' + header + body)"
     expect(good.code).toBe(0)
   })
 
-  it('refuses to rewrite a symbolic link in place, and reads through one to write elsewhere', async () => {
+  it('refuses to rewrite a symbolic link or a file of several hard links in place, and reads through a link to write elsewhere', async () => {
     const dir = makeTemp()
     tree(dir, 'pkg')
     sh(dir, 'tar -cf real.tar pkg && ln -s real.tar link.tar')
@@ -594,6 +594,22 @@ open('bsd.a', 'wb').write(b'!<arch>\\n' + header + body)"
     ])
     expect(out.code).toBe(0)
     sh(dir, 'tar -tf out.tar > /dev/null')
+    // A file of two names: replaced under one, the other kept the old bytes.
+    sh(dir, 'ln real.tar hard.tar')
+    const before = fs.readFileSync(path.join(dir, 'real.tar'))
+    const hard = await runCli([
+      'normalize',
+      '--epoch',
+      EPOCH,
+      '--in-place',
+      path.join(dir, 'hard.tar'),
+    ])
+    expect([hard.code, hard.stderr.trim()]).toEqual([
+      2,
+      `reproof: ${path.join(dir, 'hard.tar')}: a file of 2 hard links; replaced in place, the other names would keep its old bytes: write elsewhere with -o`,
+    ])
+    expect(fs.readFileSync(path.join(dir, 'hard.tar')).equals(before)).toBe(true)
+    expect(fs.statSync(path.join(dir, 'hard.tar')).nlink).toBe(2)
   })
 
   it('sets every time to the epoch by default, so that the same content gives the same bytes; clamps when asked', async () => {
@@ -2582,7 +2598,8 @@ os.setxattr('b.tar', 'system.posix_acl_access', acl)`,
     )
     const twice = await normalize(dir, ['real/a.tar', 'h.tar', '--in-place'])
     expect(twice.code, twice.stderr).toBe(2)
-    expect(twice.stderr).toContain('two inputs would be written to the same output')
+    // A file of two names is refused in place whichever is given, twice or once.
+    expect(twice.stderr).toContain('a file of 2 hard links; replaced in place')
     // Through the linked directory, -o names the input itself: its mode (setuid) stays.
     const through = await normalize(dir, ['real/a.tar', '-o', 'lnk/a.tar'])
     expect(through.code, through.stderr).toBe(0)
