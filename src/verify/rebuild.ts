@@ -281,6 +281,12 @@ export async function rebuildCheck(
             left.length === 0
               ? ''
               : `, without ${left.length} file(s) of the commit its outputs and exclusions match (${firstFew(left, 5)}), as the provenance says its build was (dirty)`
+          }${
+            // The attested build's tree was not the commit's: the artifact came out of the
+            // commit too, but the commit is not all its build had.
+            recipe.dirty && left.length === 0
+              ? ", though the provenance says its build's tree differed from the commit (dirty)"
+              : ''
           }${recipe.network ? ', the network allowed (--rebuild-network)' : ''}${
             // The digests compared are of the archives as normalized: the yes says so, as
             // the provenance does.

@@ -437,6 +437,17 @@ describe('verify --rebuild builds the recorded commit again and compares every s
     ])
   })
 
+  it('says with its yes that the attested build was of a tree that differed from the commit', async () => {
+    const r = recipe('printf x > out.txt', { name: 'out.txt', content: 'x' })
+    ;(r.statement.predicate.buildDefinition.internalParameters as Record<string, unknown>).dirty =
+      true
+    const { check } = await rebuild(r)
+    expect(check.ok).toBe(true)
+    expect(check.found).toContain(
+      ", though the provenance says its build's tree differed from the commit (dirty)",
+    )
+  })
+
   it('shows every recorded value in full with the yes, however long', async () => {
     // 220 spaces, then what the value really does: a yes that cut it at 200 hid it.
     const long = `${' '.repeat(220)}and then the rest`
