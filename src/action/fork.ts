@@ -13,8 +13,19 @@ interface RepositoryRef {
 interface EventPayload {
   pull_request?: { head?: { repo?: RepositoryRef | null }; base?: { repo?: RepositoryRef } }
   issue?: { pull_request?: unknown }
-  workflow_run?: { head_repository?: RepositoryRef | null; repository?: RepositoryRef }
+  workflow_run?: {
+    event?: string
+    head_repository?: RepositoryRef | null
+    repository?: RepositoryRef
+  }
 }
+
+// The events of a pull request that run its head's code with the head's (a fork's) token.
+const PULL_REQUEST_EVENTS = new Set([
+  'pull_request',
+  'pull_request_review',
+  'pull_request_review_comment',
+])
 
 /** The event the runner saved (GITHUB_EVENT_PATH), or undefined when there is none to read. */
 function readEvent(env: Env): EventPayload | undefined {
@@ -34,13 +45,13 @@ function isOtherRepository(head: RepositoryRef | null | undefined, base: string)
 }
 
 /**
- * Whether the workflow runs for a pull request from a fork: GitHub gives such runs no
- * OIDC token whatever the job's permissions, so keyless signing cannot happen there.
- * Read from the event the runner saved (GITHUB_EVENT_PATH): the head repository is not
- * the base repository.
+ * Whether the workflow runs for a pull request from a fork (`pull_request`, or a review
+ * of one): the fork's code, which this repository's key or identity must not sign, and
+ * to which GitHub gives no OIDC token by default. Read from the event the runner saved
+ * (GITHUB_EVENT_PATH): the head repository is not the base repository.
  */
 export function isForkPullRequest(env: Env): boolean {
-  if (env.GITHUB_EVENT_NAME !== 'pull_request') return false
+  if (!PULL_REQUEST_EVENTS.has(env.GITHUB_EVENT_NAME ?? '')) return false
   const pr = readEvent(env)?.pull_request
   const base = pr?.base?.repo?.full_name
   if (pr === undefined || base === undefined) return false
@@ -74,6 +85,9 @@ export function forkRunWithBaseIdentity(env: Env): string | undefined {
   const run = event?.workflow_run
   const base = run?.repository?.full_name
   if (run === undefined || base === undefined) return name
+  // After a run that had the base's identity for a fork's change, the head is the base's
+  // whatever code that run checked out.
+  if (run.event === 'pull_request_target' || run.event === 'issue_comment') return name
   return isOtherRepository(run.head_repository, base) ? name : undefined
 }
 

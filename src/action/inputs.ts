@@ -261,11 +261,13 @@ function buildArgv(args: Args): void {
         'E_USAGE',
         `input ${name}: applies to ${keyless ? 'key' : 'keyless'} signing only; it was given with input ${keyless ? 'keyless' : 'key'}`,
       )
-  const forkRun = keyless || key !== undefined ? forkRunWithBaseIdentity(args.env) : undefined
-  if (
-    (keyless && !hasIdentityToken(args.env) && isForkPullRequest(args.env)) ||
-    forkRun !== undefined
-  ) {
+  const signing = keyless || key !== undefined
+  const forkRun = signing ? forkRunWithBaseIdentity(args.env) : undefined
+  // A fork's pull request is the fork's code whatever signs it: a key on a self-hosted
+  // runner's disk, or an OIDC token a repository's settings hand to forks, signed it as
+  // this repository.
+  const forkPullRequest = signing && isForkPullRequest(args.env)
+  if (forkPullRequest || forkRun !== undefined) {
     // Every signing input given is named as not applied, not only the signature.
     const dropped = [
       'key',
@@ -281,7 +283,7 @@ function buildArgv(args: Args): void {
     )
     const why =
       forkRun === undefined
-        ? 'a pull request from a fork gets no OIDC token'
+        ? `a pull request from a fork runs the fork's code; signing it would vouch for that code as this repository${keyless && !hasIdentityToken(args.env) ? ' (and it gets no OIDC token)' : ''}`
         : `${forkRun === 'issue_comment' ? "an issue_comment run on a pull request (a fork's, for all the event says)" : `a ${forkRun} run for a fork's change`} holds this repository's identity and secrets, and its code may be the fork's; signing it would vouch for that code as this repository (sign in a workflow of this repository's own events: push, release, workflow_dispatch)`
     args.notices.push(
       `${why}, so this build is checked and reported but not signed (no bundle is written${dropped.length > 0 ? `; not applied: ${dropped.map((n) => `input ${n}`).join(', ')}` : ''})`,
@@ -325,6 +327,17 @@ function verifyArgv(args: Args): void {
 }
 
 function gateArgv(args: Args): void {
+  // A release is gated by this repository's own events: a run for a fork's change (its
+  // code, perhaps with this repository's ledger token) could record any artifact ever
+  // signed, an older release among them.
+  const fork = isForkPullRequest(args.env)
+    ? 'a pull request from a fork'
+    : forkRunWithBaseIdentity(args.env)
+  if (fork !== undefined)
+    throw new ReproofError(
+      'E_USAGE',
+      `mode gate: this is ${fork === 'a pull request from a fork' ? fork : `a ${fork} run for a fork's change`}, whose code may be the fork's; gate releases in a workflow of this repository's own events (push, release, workflow_dispatch)`,
+    )
   const action = args.get('gate-action') ?? 'deploy'
   if (action !== 'deploy' && action !== 'rollback')
     throw new ReproofError('E_USAGE', `input gate-action: "${action}" is not deploy or rollback`)

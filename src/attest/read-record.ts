@@ -140,7 +140,7 @@ const RecordSchema = v.object({
       // Only what reproof sets itself is reproof's: a CFLAGS said to be, which a rebuild
       // passes over, signed a recipe no run had.
       v.check(
-        (e) => e.from !== 'reproof' || setByReproof(e.name),
+        (e) => e.from !== 'reproof' || setByReproof(e.name, e.value),
         'a variable said to be set by reproof is not one reproof sets',
       ),
       // A variable passed through from the caller (a CI secret, perhaps) is recorded by

@@ -186,25 +186,29 @@ const NAMESPACES_FIX =
   'allow unprivileged user namespaces (sysctl kernel.apparmor_restrict_unprivileged_userns=0, or run where they are permitted)'
 
 /**
- * The variables reproof sets in every run itself (baseEnv's, and the time variation's
- * preload): what a record or a statement may say came `from: "reproof"`. One it names
- * otherwise was not written by a build, and a rebuild would pass it over.
+ * Whether reproof sets this variable in run A itself, to this value where the value is
+ * always one (baseEnv's, and the cpus variation's `-j`): what a record or a statement may
+ * say came `from: "reproof"`. Another name (a `CFLAGS`), or another value (`MAKEFLAGS`
+ * holding more than `-jN`), was not written by a build, and a rebuild would pass it over.
  */
-export function setByReproof(name: string): boolean {
-  return SET_BY_REPROOF.has(name) || name.startsWith('FAKETIME')
+export function setByReproof(name: string, value?: string): boolean {
+  const form = SET_BY_REPROOF.get(name)
+  if (form === undefined) return false
+  return value === undefined || form === null || form.test(value)
 }
 
-const SET_BY_REPROOF = new Set([
-  'PATH',
-  'TZ',
-  'LANG',
-  'LC_ALL',
-  'USER',
-  'LOGNAME',
-  'HOME',
-  'TMPDIR',
-  'SOURCE_DATE_EPOCH',
-  'LD_PRELOAD',
+// Each name, with the only form its value takes (null: the machine's or the run's own).
+const SET_BY_REPROOF = new Map<string, RegExp | null>([
+  ['PATH', null],
+  ['TZ', /^UTC$/],
+  ['LANG', /^C\.UTF-8$/],
+  ['LC_ALL', /^C\.UTF-8$/],
+  ['USER', null],
+  ['LOGNAME', null],
+  ['HOME', null],
+  ['TMPDIR', null],
+  ['SOURCE_DATE_EPOCH', /^[0-9]+$/],
+  ['MAKEFLAGS', /^-j[0-9]+$/],
 ])
 
 /** The environment every run starts from: nothing of the caller's but PATH and --env. */

@@ -538,15 +538,15 @@ function toRecipe(statement: unknown): Recipe {
   // what was passed comes back. An entry of any other origin, or one said to be
   // reproof's that reproof does not set (`CFLAGS` "from reproof"), was passed over, and
   // the yes vouched for a rebuild without it.
-  const unknown = (environment as { name: string; from: string }[]).find(
+  const unknown = (environment as { name: string; value?: string; from: string }[]).find(
     (e) =>
       !['flag', 'config', 'caller', 'reproof'].includes(e.from) ||
-      (e.from === 'reproof' && !setByReproof(e.name)),
+      (e.from === 'reproof' && !setByReproof(e.name, e.value)),
   )
   if (unknown !== undefined)
     throw new ReproofError(
       'E_INPUT',
-      `--rebuild: the provenance's environment holds ${unknown.name} from ${JSON.stringify(unknown.from)}, which no build of reproof's records (reproof sets ${unknown.from === 'reproof' ? 'no such variable' : 'only variables it names as its own'}); it cannot be rebuilt as it says`,
+      `--rebuild: the provenance's environment holds ${unknown.name} from ${JSON.stringify(unknown.from)}, which no build of reproof's records (${unknown.from === 'reproof' ? 'reproof sets no such variable, or not to that value' : 'no such origin'}); it cannot be rebuilt as it says`,
     )
   const env = (environment as { name: string; value?: string; from: string }[])
     .filter((e) => e.from === 'flag' || e.from === 'config' || e.from === 'caller')

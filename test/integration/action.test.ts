@@ -614,8 +614,10 @@ describe('the GitHub Action', () => {
     const fork = { full_name: 'someone/fork', fork: true }
     const target = (head: unknown) =>
       event('pull_request_target', { pull_request: { head: { repo: head }, base: { repo: base } } })
-    const afterRun = (head: unknown) =>
-      event('workflow_run', { workflow_run: { head_repository: head, repository: base } })
+    const afterRun = (head: unknown, after = 'pull_request') =>
+      event('workflow_run', {
+        workflow_run: { event: after, head_repository: head, repository: base },
+      })
     const comment = event('issue_comment', {
       issue: { pull_request: { url: 'https://api.github.com/repos/owner/repo/pulls/1' } },
     })
@@ -623,7 +625,16 @@ describe('the GitHub Action', () => {
       signedBuild({ key: path.join(keyDir, 'k.key') }),
       signedBuild({ keyless: 'true' }),
     ]) {
-      for (const env of [target(fork), afterRun(fork), target(null), comment]) {
+      // After a pull_request_target or issue_comment run, the head is the base's whatever
+      // code that run checked out.
+      for (const env of [
+        target(fork),
+        afterRun(fork),
+        afterRun(base, 'pull_request_target'),
+        afterRun(base, 'issue_comment'),
+        target(null),
+        comment,
+      ]) {
         const run = await runAction(inputs, dir, {
           ...env,
           ACTIONS_ID_TOKEN_REQUEST_URL: 'http://127.0.0.1:9/token',
@@ -662,7 +673,7 @@ describe('the GitHub Action', () => {
     expect(own.outputs.signed).toBe('true')
   })
 
-  it('on a pull request from a fork (no OIDC token), builds and reports without signing, and says so', async () => {
+  it('on a pull request from a fork, builds and reports without signing, whatever would sign, and says so', async () => {
     const dir = project('mkdir -p out && echo same > out/app.txt\n')
     const event = (head: string) => {
       const file = path.join(dir, `event-${head.replace('/', '-')}.json`)
@@ -681,12 +692,35 @@ describe('the GitHub Action', () => {
     const fork = await runAction(inputs, dir, event('someone/fork'))
     expect(fork.code, fork.stdout).toBe(0)
     expect(fork.stdout).toMatch(
-      /^::notice title=reproof build::a pull request from a fork gets no OIDC token/m,
+      /^::notice title=reproof build::a pull request from a fork runs the fork's code; signing it would vouch for that code as this repository \(and it gets no OIDC token\)/m,
     )
     expect(fork.outputs).toMatchObject({ reproducible: 'true', signed: 'false' })
     expect(fork.outputs['bundle-path']).toBeUndefined()
     expect(fs.existsSync(path.join(dir, 'app.sigstore.json'))).toBe(false)
-    expect(fork.summary).toContain('> a pull request from a fork gets no OIDC token')
+    expect(fork.summary).toContain("> a pull request from a fork runs the fork's code")
+    // Nor with a key (a self-hosted runner's), a token the repository's settings give
+    // forks, or under a review's event.
+    for (const [more, env] of [
+      [{ key: path.join(keyDir, 'k.key') }, event('someone/fork')],
+      [
+        {},
+        {
+          ...event('someone/fork'),
+          ACTIONS_ID_TOKEN_REQUEST_URL: 'http://127.0.0.1:9/token',
+          ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'x',
+        },
+      ],
+      [
+        { key: path.join(keyDir, 'k.key') },
+        { ...event('someone/fork'), GITHUB_EVENT_NAME: 'pull_request_review' },
+      ],
+    ] as const) {
+      const signing = 'key' in more ? signedBuild(more) : inputs
+      const run = await runAction(signing, dir, env)
+      expect(run.code, run.stdout).toBe(0)
+      expect(run.outputs).toMatchObject({ reproducible: 'true', signed: 'false' })
+      expect(run.outputs['bundle-path']).toBeUndefined()
+    }
     // What signing would have done and did not is named: the upload, the builder id.
     const uploading = await runAction(
       { ...inputs, 'upload-attestation': 'true', 'github-token': 'ghs_x' },

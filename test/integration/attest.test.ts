@@ -24,6 +24,7 @@ const BUILDER = 'https://ci.example.com/pipelines/release'
 async function buildRecord(
   dir: string,
   build?: { source: string; outputs: string; command: string[] },
+  flags: string[] = [],
 ): Promise<{ record: string; out: string }> {
   const source = build?.source ?? copyFixture('hello-c')
   if (build === undefined)
@@ -44,6 +45,7 @@ async function buildRecord(
     out,
     '--temp-dir',
     makeTempParent(),
+    ...flags,
     '--',
     ...(build?.command ?? ['make']),
   ])
@@ -229,6 +231,43 @@ function attest(record: string, bundle: string, key: string, extra: string[] = [
 }
 
 describe('reproof attest with a key', () => {
+  it('signs the record of a build with every variation, the variables reproof set itself included', async () => {
+    // The cpus variation gives run A a MAKEFLAGS of its own (`-jN`), recorded as
+    // reproof's: refused as no variable reproof sets, an honest record did not attest.
+    const dir = makeTemp()
+    const { record } = await buildRecord(dir, undefined, ['--vary', 'all'])
+    const base = path.join(dir, 'k')
+    await runCli(['keygen', '--out', base])
+    const run = await attest(record, path.join(dir, 'b.json'), `${base}.key`)
+    expect(run.code, run.stderr).toBe(0)
+    const environment = (
+      JSON.parse(fs.readFileSync(record, 'utf8')) as {
+        environment: { name: string; value?: string; from: string }[]
+      }
+    ).environment
+    for (const e of environment.filter((x) => x.from === 'reproof'))
+      expect([
+        'PATH',
+        'TZ',
+        'LANG',
+        'LC_ALL',
+        'USER',
+        'LOGNAME',
+        'HOME',
+        'TMPDIR',
+        'SOURCE_DATE_EPOCH',
+        'MAKEFLAGS',
+      ]).toContain(e.name)
+    // The same record saying reproof gave MAKEFLAGS more than -jN: refused.
+    const forged = path.join(dir, 'forged.json')
+    const parsed = JSON.parse(fs.readFileSync(record, 'utf8')) as { environment: unknown[] }
+    parsed.environment.push({ name: 'MAKEFLAGS', value: '-j2 CC=evil', from: 'reproof' })
+    fs.writeFileSync(forged, JSON.stringify(parsed))
+    const refused = await attest(forged, path.join(dir, 'f.json'), `${base}.key`)
+    expect(refused.code).toBe(2)
+    expect(refused.stderr).toContain('a variable said to be set by reproof is not one reproof sets')
+  })
+
   it('signs provenance that @sigstore/verify and openssl both accept', async () => {
     const dir = makeTemp()
     const { record, out } = await buildRecord(dir)

@@ -172,6 +172,45 @@ describe('action inputs', () => {
     ).toThrow(/^input artifacts: a deploy records one artifact, and 2 were given/)
   })
 
+  it("refuses to gate a release from a run for a fork's change", () => {
+    // Its code may be the fork's, perhaps with this repository's ledger token: any
+    // artifact ever signed could be recorded, an older release among them.
+    const dir = fs.mkdtempSync(path.join(REPO, '.tmp-gate-fork-'))
+    try {
+      const event = (name: string, payload: unknown) => {
+        const file = path.join(dir, `${name}.json`)
+        fs.writeFileSync(file, JSON.stringify(payload))
+        return { GITHUB_EVENT_NAME: name, GITHUB_EVENT_PATH: file }
+      }
+      const pr = {
+        pull_request: {
+          head: { repo: { full_name: 'someone/fork', fork: true } },
+          base: { repo: { full_name: 'owner/repo' } },
+        },
+      }
+      const gate = {
+        INPUT_MODE: 'gate',
+        INPUT_ENVIRONMENT: 'prod',
+        INPUT_LEDGER: 'l.jsonl',
+        INPUT_PUBLIC_KEY: 'k.pub',
+        INPUT_BUNDLE: 'b.json',
+        INPUT_ARTIFACTS: 'dist/app',
+      }
+      for (const env of [
+        event('pull_request', pr),
+        event('pull_request_review', pr),
+        event('pull_request_target', pr),
+        event('issue_comment', { issue: { pull_request: {} } }),
+      ])
+        expect(() => toArgv({ ...gate, ...env }), env.GITHUB_EVENT_NAME).toThrow(
+          /^mode gate: this is .*, whose code may be the fork's; gate releases in a workflow of this repository's own events/,
+        )
+      expect(toArgv({ ...gate, ...event('push', {}) }).mode).toBe('gate')
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
   it('names a required input that is missing, before the CLI would name its flag', () => {
     const verify = { INPUT_MODE: 'verify', INPUT_ARTIFACTS: 'dist/app', INPUT_PUBLIC_KEY: 'k' }
     expect(() => toArgv(verify)).toThrow(/^input bundle: required in verify mode$/)
