@@ -624,7 +624,7 @@ describe('reproof attest with a key', () => {
       ],
       [
         "reproof's own variable with an effective value",
-        { environment: [{ name: 'TZ', value: '1', effective: '2', from: 'reproof' }] },
+        { environment: [{ name: 'TZ', value: 'UTC', effective: '2', from: 'reproof' }] },
         /only a value given by a flag or the config has an effective value/,
       ],
       [
