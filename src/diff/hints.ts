@@ -810,23 +810,50 @@ function moreIn(whole: readonly [Buffer, Buffer] | undefined, side: 0 | 1, text:
 }
 
 /**
- * Whether a bare number in a region is given as a time: alone on its line, or after a
- * word of time on it (`time`, `date`, `stamp`, `epoch`, `built`, `created`, `modified`,
- * `generated`, `at`, `since`, `until`, `expires`), within the 48 characters before it.
+ * Whether a bare number in a region is given as a time: alone on its line, first on it
+ * (a log's `[1733600000] starting`), or after a word of time among the words of the 48
+ * characters before it, identifiers split at `_`, `.`, `-` and case (`buildTime`,
+ * `BUILD_TS`, `created_at`; not `timeout` or `mandate`).
  */
 function labelledTime(region: string, text: string): boolean {
   for (let i = region.indexOf(text); i !== -1; i = region.indexOf(text, i + 1)) {
     const start = region.lastIndexOf('\n', i) + 1
     const end = region.indexOf('\n', i)
     const line = region.slice(start, end === -1 ? region.length : end)
-    if (line.trim() === text) return true
-    if (TIME_WORD.test(region.slice(Math.max(start, i - 48), i))) return true
+    if (line.trim() === text || /^\s*\[?$/.test(region.slice(start, i))) return true
+    const words = region
+      .slice(Math.max(start, i - 48), i)
+      .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+      .toLowerCase()
+      .split(/[^a-z]+/)
+    if (words.some((w) => TIME_WORDS.has(w))) return true
   }
   return false
 }
 
-const TIME_WORD =
-  /time|date|stamp|epoch|built|created|modified|generated|\bat\b|since|until|expires/i
+const TIME_WORDS = new Set([
+  'time',
+  'times',
+  'timestamp',
+  'date',
+  'datetime',
+  'stamp',
+  'ts',
+  'epoch',
+  'unix',
+  'build',
+  'built',
+  'created',
+  'modified',
+  'update',
+  'updated',
+  'generated',
+  'mtime',
+  'ctime',
+  'atime',
+  'expires',
+  'expiry',
+])
 
 function timeEvidence(
   regionA: string,

@@ -161,7 +161,8 @@ export async function normalizeAr(
     await write(stable)
     const padded = size + (size % 2)
     // What a report names members by: GNU's table of long names, BSD's name before the data.
-    const keep = name === '//' ? Math.min(size, MAX_NAME_TABLE) : (bsdNameLength(name) ?? 0)
+    // (A BSD name never longer than the data it is part of.)
+    const keep = Math.min(size, name === '//' ? MAX_NAME_TABLE : (bsdNameLength(name) ?? 0))
     const head: Buffer[] = []
     let held = 0
     const got = await reader.forward(padded, async (chunk) => {
@@ -195,7 +196,11 @@ function bsdNameLength(name: string): number | undefined {
  * `/<offset>` from the table of long names (to its `/` and line break); else as written.
  */
 function realName(name: string, head: Buffer, longNames: Buffer | undefined): Buffer {
-  if (bsdNameLength(name) !== undefined) return head
+  // BSD's, as far as the data holds it, without the NULs macOS pads it with.
+  if (bsdNameLength(name) !== undefined) {
+    const end = head.indexOf(0)
+    return end === -1 ? head : head.subarray(0, end)
+  }
   const gnu = /^\/([0-9]+)$/.exec(name)
   if (gnu !== null && longNames !== undefined) {
     const from = Number(gnu[1])
@@ -205,7 +210,9 @@ function realName(name: string, head: Buffer, longNames: Buffer | undefined): Bu
       return entry.at(-1) === 0x2f ? entry.subarray(0, -1) : entry
     }
   }
-  return Buffer.from(name, 'latin1')
+  // GNU's short name ends in the `/` that lets it hold spaces; ar lists it without.
+  const short = name.endsWith('/') && name !== '/' && name !== '//' ? name.slice(0, -1) : name
+  return Buffer.from(short, 'latin1')
 }
 
 /** An ar archive (a static library, a .deb): every member header made stable. */

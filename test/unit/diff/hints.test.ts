@@ -223,12 +223,23 @@ describe('content hints', () => {
     expect(await bare(`max_upload_bytes = ${t1}\n`, `max_upload_bytes = ${t2}\n`)).toEqual([
       'unexplained',
     ])
-    for (const [a, b] of [
-      [`${t1}\n`, `${t2}\n`],
-      [`built_at = ${t1}\n`, `built_at = ${t2}\n`],
-      [`{"buildTime": ${t1}}\n`, `{"buildTime": ${t2}}\n`],
+    // A word of time is a word: not the start of `timeout`, nor inside `mandate`.
+    for (const key of ['timeout = ', 'mandate = ', 'updates_at_most = '])
+      expect(await bare(`${key}${t1}\n`, `${key}${t2}\n`), key).toEqual(['unexplained'])
+    for (const [before, after] of [
+      ['', '\n'],
+      ['built_at = ', '\n'],
+      ['{"buildTime": ', '}\n'],
+      ['{"ts": ', '}\n'],
+      ['var buildTS int64 = ', '\n'],
+      ['static final long BUILD = ', ';\n'],
+      ['lastUpdate=', '\n'],
+      ['[', '] starting build\n'],
+      ['', ' INFO starting\n'],
     ])
-      expect(await bare(a ?? '', b ?? ''), a).toEqual(['timestamp'])
+      expect(await bare(`${before}${t1}${after}`, `${before}${t2}${after}`), before).toEqual([
+        'timestamp',
+      ])
     // Two lines with the same date, one of which changes: the changed one is the evidence.
     const head = 'POT-Creation-Date: 2015-06-24 12:42+0200\n'
     expect(
