@@ -436,7 +436,12 @@ export function hiddenHeaderNames(raw: RawEntry): string[] {
     ],
   ] as const) {
     const record = lastRecord(raw.pax, key)
-    if (record === undefined || coversHeader(record, header, full)) continue
+    if (record === undefined) continue
+    // A writer's own mark, or a name it shortened, only for a record longer than the
+    // header's own field (git archive uses no prefix; bsdtar shortens what it cannot
+    // split into one).
+    const marked = record.length > 100 && (isMark(key, header) || shortens(header, record))
+    if (marked || coversHeader(record, header, full)) continue
     hidden.push(
       `its PAX ${key} record (${shownName(record)}) covers another ${what} in its header (${shownName(header)}), which a reader that ignores PAX records extracts`,
     )
@@ -445,27 +450,52 @@ export function hiddenHeaderNames(raw: RawEntry): string[] {
 }
 
 /**
- * Whether a header field holds what a writer leaves under a PAX record: the record's
- * value, cut only where the field is (nearly) full (`cut`), with `?` for each character beyond
- * ASCII (Python's tarfile), nothing, or a writer's mark (bsdtar's `././@LongSymLink`,
- * `git archive`'s `<object id>.data` and `see <object id>.paxheader`).
+ * Whether a header field holds the record's value, cut only where the field is (nearly)
+ * full (`cut`), with `?` for each character beyond ASCII (Python's tarfile).
  */
 function coversHeader(record: Buffer, header: Buffer, cut: boolean): boolean {
-  const text = header.toString('latin1')
-  if (header.length === 0 || text === '././@LongSymLink' || GIT_MARK.test(text)) return true
   const matches = (value: Buffer): boolean =>
     value.equals(header) || (cut && value.subarray(0, header.length).equals(header))
   if (matches(record)) return true
-  // Python's tarfile: each character beyond ASCII as one `?`.
   return matches(Buffer.from(record.toString('utf8').replace(/[^\p{ASCII}]/gu, '?'), 'latin1'))
+}
+
+/**
+ * A writer's mark for a name too long for its field: nothing, bsdtar's
+ * `././@LongSymLink` for a link, `git archive`'s `<object id>.data` for a name and `see
+ * <object id>.paxheader` for a link.
+ */
+function isMark(key: 'path' | 'linkpath', header: Buffer): boolean {
+  const text = header.toString('latin1')
+  if (text === '') return true
+  return key === 'path'
+    ? /^(?:[0-9a-f]{40}|[0-9a-f]{64})\.data$/.test(text)
+    : text === '././@LongSymLink' || /^see (?:[0-9a-f]{40}|[0-9a-f]{64})\.paxheader$/.test(text)
+}
+
+/**
+ * bsdtar's name for a path too long for ustar: its first directories and its file name,
+ * those between left out, the name cut to fit: the header's directories in the record's
+ * order, and its last part the start of the record's.
+ */
+function shortens(header: Buffer, record: Buffer): boolean {
+  // A directory's name ends in `/` in both.
+  const [h, r] = [header, record].map((b) => b.toString('latin1').replace(/\/$/, '').split('/'))
+  const [last, rest] = [h?.at(-1) ?? '', h?.slice(0, -1) ?? []]
+  const parts = r ?? []
+  if (last === '' || !(parts.at(-1) ?? '').startsWith(last)) return false
+  let at = 0
+  for (const part of rest) {
+    while (at < parts.length - 1 && parts[at] !== part) at++
+    if (at >= parts.length - 1) return false
+    at++
+  }
+  return true
 }
 
 // A field a writer cut a longer name into: full, or nearly (bsdtar leaves a character
 // out, and a character beyond ASCII is not cut in two).
 const NEARLY_FULL = 95
-
-const GIT_MARK =
-  /^(?:[0-9a-f]{40}|[0-9a-f]{64})\.data$|^see (?:[0-9a-f]{40}|[0-9a-f]{64})\.paxheader$/
 
 /** A NUL-terminated field's bytes (the whole field when it fills it). */
 export function field(block: Buffer, offset: number, length: number): Buffer {

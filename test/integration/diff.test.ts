@@ -53,10 +53,12 @@ describe('reproof diff', () => {
     // bsdtar's long-link mark, git's `<id>.data`. Each archive against one with a file
     // more, so that both are read.
     const long = `${'d'.repeat(60)}/${'n'.repeat(120)}`
-    const names = `${long} 'é-ü.txt' ü-dir lnk`
+    // Deeper than ustar's 255 bytes: bsdtar leaves directories out of the middle.
+    const deep = Array.from({ length: 20 }, (_, i) => `dir${i}_abcdefghij`).join('/')
+    const names = `${long} 'é-ü.txt' ü-dir lnk dir0_abcdefghij`
     sh(
       dir,
-      `mkdir -p ${'d'.repeat(60)} ü-dir && echo x > ${long} && echo y > 'é-ü.txt' && echo w > ü-dir/${'é'.repeat(70)} && ln -s ${long} lnk && echo z > z
+      `mkdir -p ${'d'.repeat(60)} ü-dir ${deep} && echo d > ${deep}/a_long_file_name.tar.gz && echo x > ${long} && echo y > 'é-ü.txt' && echo w > ü-dir/${'é'.repeat(70)} && ln -s ${long} lnk && echo z > z
        for more in '' z; do
          tar --format=posix -cf gnu$more.tar ${names} $more
          bsdtar --format=pax -cf bsd$more.tar ${names} $more
@@ -78,6 +80,7 @@ describe('reproof diff', () => {
       ['a', 'x'],
       ['b', 'evil'],
       ['c', 'x-'],
+      ['d', `${'0'.repeat(40)}.data`],
     ] as const)
       sh(
         dir,
@@ -102,6 +105,11 @@ open('${side}.tar', 'wb').write(bytes(b))"`,
     const prefix = await diff(path.join(dir, 'a.tar'), path.join(dir, 'c.tar'))
     expect(prefix.report?.warnings.join('\n')).toContain(
       'its PAX path record (x-safe) covers another name in its header (x-)',
+    )
+    // git archive's mark, over a name that would have fitted: no mark of git's.
+    const mark = await diff(path.join(dir, 'a.tar'), path.join(dir, 'd.tar'))
+    expect(mark.report?.warnings.join('\n')).toContain(
+      `its PAX path record (x) covers another name in its header (${'0'.repeat(40)}.data)`,
     )
   })
 
