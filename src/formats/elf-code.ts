@@ -597,6 +597,9 @@ function compareData(pair: Pair, unit: Unit): CodeChange | undefined {
  */
 const unnamedData = (t: ElfSection): boolean => holdsData(t) && !LAYOUT_DATA.has(t.name)
 
+const mergedStrings = (t: ElfSection): boolean =>
+  (t.flags & SHF_MERGE) !== 0 && (t.flags & SHF_STRINGS) !== 0
+
 const LAYOUT_DATA = new Set([
   '.eh_frame',
   '.eh_frame_hdr',
@@ -611,9 +614,11 @@ const LAYOUT_DATA = new Set([
 const MIN_TEXT_RUN = 4
 
 /**
- * The texts in a section's bytes, pure: 4 or more printable bytes before a NUL (a string
- * may follow a value's last byte with no NUL between them: a jump table's, the string
- * aligned to 1). Shorter runs are not read as text: a value's bytes often are printable.
+ * The texts in a section's bytes, pure: between two NULs, the whole run when it is a
+ * string beyond ASCII (`"grüße"`, see isText), else its last 4 or more printable ASCII
+ * bytes (a string may follow a value's last byte with no NUL between them: a jump
+ * table's, the string aligned to 1). Shorter runs are not read as text: a value's bytes
+ * often are printable.
  */
 function dataTexts(body: Buffer): { start: number; end: number }[] {
   const texts: { start: number; end: number }[] = []
@@ -625,13 +630,36 @@ function dataTexts(body: Buffer): { start: number; end: number }[] {
     }
     let j = i
     while (j < body.length && body[j] !== 0) j++
-    let k = j
-    while (k > i && printable(body[k - 1] ?? 0)) k--
-    if (j - k >= MIN_TEXT_RUN) texts.push({ start: k, end: j })
+    if (j - i >= MIN_TEXT_RUN && isText(body.subarray(i, j))) {
+      texts.push({ start: i, end: j })
+    } else {
+      let k = j
+      while (k > i && printable(body[k - 1] ?? 0)) k--
+      if (j - k >= MIN_TEXT_RUN) texts.push({ start: k, end: j })
+    }
     i = j
   }
   return texts
 }
+
+/**
+ * Whether bytes are a string beyond ASCII: UTF-8 with no control character but a tab or
+ * a line break, and mostly ASCII (binary data is UTF-8 by chance now and then, in
+ * characters of every script).
+ */
+function isText(run: Buffer): boolean {
+  if (!isUtf8(run)) return false
+  const text = run.toString('utf8')
+  if (CONTROL.test(text)) return false
+  const ascii = text.replace(/[^\x20-\x7e]/g, '').length
+  // Characters beyond ASCII counted as code points (a UTF-16 pair is one).
+  const others = text.replace(/[\x20-\x7e]/g, '').replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, '_')
+  return ascii >= others.length
+}
+
+// A control character other than a tab or a line break (and DEL).
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\x00-\x08\x0b-\x1f\x7f]/
 
 /** One text read from a side's data, with where it lies. */
 interface Found {
@@ -654,6 +682,13 @@ function dataTextChange(pair: Pair, units: readonly Unit[]): CodeChange | undefi
     if (a !== undefined && b !== undefined) {
       const [bodyA, bodyB] = bodies(pair, a, b)
       if (bodyA.equals(bodyB)) continue
+    } else {
+      // A section of data on one side only, but for the strings a linker merges (which a
+      // path of another length moves between `.str1.1` and `.str1.8`): data one build
+      // has and the other has not.
+      const there = (a ?? b) === undefined ? undefined : a !== undefined ? pair.x : pair.y
+      const section = there?.sections.get((a ?? b)?.section ?? -1)
+      if (section !== undefined && !mergedStrings(section)) return changeOf(unit)(-1)
     }
     for (const [i, place, side] of [
       [0, a, pair.x],

@@ -637,6 +637,13 @@ describe('compareCode on what a build in another directory moves', () => {
     }
     const [, value] = both(program(10, 'safe'), '', program(99, 'safe'))
     expect(changed(value ?? [Buffer.alloc(0), Buffer.alloc(0)])).toEqual(['limit'])
+    // A string beyond ASCII, read whole (not from its last non-ASCII letter on); and a
+    // section of data one build has and the other has not.
+    const [, utf8] = both(program(10, 'grüße aaaa'), '-s', program(10, 'Grüße aaaa'))
+    expect(changed(utf8 ?? [Buffer.alloc(0), Buffer.alloc(0)])).toContain('.rodata')
+    const extra = `${program(10, 'safe')}__attribute__((used, section(".cfg"))) static const int cfg[4] = {1, 2, 3, 4};\n`
+    const [, section] = both(program(10, 'safe'), '-s', extra)
+    expect(changed(section ?? [Buffer.alloc(0), Buffer.alloc(0)])).toContain('.cfg')
   })
 
   it('pairs thousands of texts moved by a link in another order beside a path, in time', () => {
