@@ -75,11 +75,14 @@ describe('a git ledger only ever appends, across its whole history', () => {
     expect((await deployWithState(0)).code).toBe(0)
     expect((await deployWithState(1)).code).toBe(0)
     const tip = git(bare, ['rev-parse', 'releases']).trim()
+    // One under the repository as its address opens it, one under the repository's own
+    // identity (a bind mount reaches it by another path): the same commit in each.
     const checkpoints = fs.readdirSync(path.join(state, 'git-ledgers'))
-    expect(checkpoints).toHaveLength(1)
-    expect(
-      JSON.parse(fs.readFileSync(path.join(state, 'git-ledgers', checkpoints[0] ?? ''), 'utf8')),
-    ).toEqual({ commit: tip, ledger })
+    expect(checkpoints).toHaveLength(2)
+    for (const checkpoint of checkpoints)
+      expect(
+        JSON.parse(fs.readFileSync(path.join(state, 'git-ledgers', checkpoint), 'utf8')),
+      ).toEqual({ commit: tip, ledger })
     // Another ledger, valid from its first commit, with only release 1: pushed over this one.
     const other = remote()
     await deploy(other.ledger, 1)
@@ -107,7 +110,7 @@ describe('a git ledger only ever appends, across its whole history', () => {
     const sameLedger = (args: string[]) =>
       runCli(['gate', ...args, '--ledger', spelt, '--state-dir', state, '--json'])
     expect((await sameLedger(['status', '--env', 'prod'])).code).toBe(0)
-    expect(fs.readdirSync(path.join(state, 'git-ledgers'))).toHaveLength(1)
+    expect(fs.readdirSync(path.join(state, 'git-ledgers'))).toHaveLength(2)
     git(bare, ['fetch', '-q', other.bare, '+releases:releases'])
     const respelt = await sameLedger(deployArgs(0))
     expect(respelt.code).toBe(3)
@@ -131,7 +134,7 @@ describe('a git ledger only ever appends, across its whole history', () => {
       expect(run.code, `${spelt}: ${run.stdout}`).toBe(3)
       expect(run.stderr).toContain('the branch is gone, but this machine verified it at')
     }
-    expect(fs.readdirSync(path.join(state, 'git-ledgers'))).toHaveLength(1)
+    expect(fs.readdirSync(path.join(state, 'git-ledgers'))).toHaveLength(2)
   })
 
   it('refuses a history cut back in another repository that the same address now opens', async () => {
